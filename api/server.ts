@@ -1,0 +1,91 @@
+// Starting and stopping the one process: database, migrations, first admin, demo, HTTP.
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getRequestListener } from '@hono/node-server';
+import compression from 'compression';
+import { openDatabase, type Database } from '../db/client.ts';
+import { isEmpty, loadDemo } from '../db/demo.ts';
+import { migrate } from '../db/migrate.ts';
+import { ensureFirstAdmin } from '../db/users.ts';
+import { createFrontDoor, type AstroHandler } from './app.ts';
+import { clientDir, ensureBuilt, serverEntry } from './build.ts';
+import type { Config } from './config.ts';
+
+export interface Running {
+  server: Server;
+  database: Database;
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  log?: (line: string) => void;
+  /** Skip the build check (tests that built once already). */
+  skipBuild?: boolean;
+}
+
+export async function startPortal(config: Config, options: StartOptions = {}): Promise<Running> {
+  const log = options.log ?? console.log;
+  const started = performance.now();
+  if (!options.skipBuild) ensureBuilt(log);
+
+  const database = await openDatabase(
+    config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: path.join(config.dataDir, 'pglite') },
+  );
+  try {
+    const { applied } = await migrate(database.db);
+    if (applied.length) log(`数据库已迁移 (migrations applied): ${applied.length}`);
+    const now = () => new Date();
+    const empty = await isEmpty(database.db);
+
+    let generatedPassword: string | undefined;
+    const adminPassword = config.adminPassword ?? (generatedPassword = randomBytes(12).toString('base64url'));
+    const createdAdmin = await ensureFirstAdmin({ db: database.db, now: now(), password: adminPassword });
+
+    const demo = config.demo ?? (database.kind === 'pglite' && empty);
+    if (demo && empty) {
+      const summary = await loadDemo({ db: database.db, now: now() });
+      log(`已载入演示县 青山县 (demo county loaded): ${summary.regions} 个区划`);
+    }
+
+    const { handler } = (await import(pathToFileURL(serverEntry).href)) as { handler: AstroHandler };
+    const app = createFrontDoor({ database, config, now }, { site: { handler, clientDir } });
+    const listener = getRequestListener(app.fetch);
+    const compress = compression();
+    const server = createServer((req, res) => compress(req as never, res as never, () => void listener(req, res)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, resolve);
+    });
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+    const url = `http://${host}:${port}`;
+
+    log(`阳光村务 已启动 (portal running): ${url}  [${database.kind}: ${database.location}]  ${Math.round(performance.now() - started)} ms`);
+    if (createdAdmin) {
+      log(
+        generatedPassword
+          ? `管理员登录 (admin sign-in): ${url}/signin  用户名 admin  密码 ${generatedPassword}  (set ADMIN_PASSWORD to choose it)`
+          : `管理员登录 (admin sign-in): ${url}/signin  用户名 admin  密码: ADMIN_PASSWORD`,
+      );
+    }
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+          setTimeout(() => server.closeAllConnections(), 5_000).unref();
+        });
+        await database.close();
+      })());
+    return { server, database, url, stop };
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+}

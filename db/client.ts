@@ -1,0 +1,119 @@
+// Opens the database: PostgreSQL through postgres.js when a URL is given, otherwise
+// embedded PGlite (in a directory, or in memory for tests). Both go through the same
+// Drizzle schema, migrations and queries.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import lockfile from 'proper-lockfile';
+import * as schema from './schema.ts';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Anything queries can run on: the database or an open transaction. */
+export type Executor = Db | Tx;
+
+export type DatabaseKind = 'postgres' | 'pglite';
+
+export interface Database {
+  db: Db;
+  kind: DatabaseKind;
+  /** Where it lives, for messages: the URL without its password, the directory, or 'memory'. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export type DatabaseTarget =
+  | { kind: 'postgres'; url: string; maxConnections?: number }
+  | { kind: 'pglite'; dir: string }
+  | { kind: 'pglite-memory' };
+
+export class DatabaseLockedError extends Error {
+  constructor(dir: string) {
+    super(
+      `数据目录 ${dir} 正被另一个进程使用（嵌入式数据库只允许一个进程打开）。` +
+        `请先停止另一个进程，或设置不同的 DATA_DIR，或用 DATABASE_URL 连接 PostgreSQL。\n` +
+        `The data directory ${dir} is in use by another process: PGlite allows one process only.`,
+    );
+    this.name = 'DatabaseLockedError';
+  }
+}
+
+function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+export async function openDatabase(target: DatabaseTarget): Promise<Database> {
+  if (target.kind === 'postgres') {
+    const client = postgres(target.url, {
+      max: target.maxConnections ?? 10,
+      onnotice: () => {},
+      connection: { application_name: 'yangguang-cunwu' },
+    });
+    const db = drizzlePostgres(client, { schema }) as unknown as Db;
+    return {
+      db,
+      kind: 'postgres',
+      location: redactUrl(target.url),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+
+  if (target.kind === 'pglite-memory') {
+    const client = new PGlite();
+    await client.waitReady;
+    const db = drizzlePglite(client, { schema }) as unknown as Db;
+    return { db, kind: 'pglite', location: 'memory', close: () => client.close() };
+  }
+
+  // PGlite does not stop a second process from opening the same directory (both would
+  // write, silently corrupting it), so the directory is guarded by a lockfile.
+  const dir = path.resolve(target.dir);
+  mkdirSync(dir, { recursive: true });
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(dir, {
+      lockfilePath: `${dir}.lock`,
+      stale: 15_000,
+      update: 5_000,
+      realpath: false,
+      onCompromised: (err) => {
+        // Another process took the lock over: stop writing at once rather than corrupt the data.
+        console.error(`数据目录锁失效 (lock compromised): ${err.message}`);
+        process.exit(70);
+      },
+    });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') throw new DatabaseLockedError(dir);
+    throw err;
+  }
+  let client: PGlite;
+  try {
+    client = new PGlite(dir);
+    await client.waitReady;
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'pglite',
+    location: dir,
+    close: async () => {
+      await client.close();
+      await release();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+// What the server hands every page (Astro.locals.services): the database and request facts.
+// Pages call db/ query and domain functions with it; nothing here reaches the browser.
+import type { Db, DatabaseKind } from './client.ts';
+
+export interface SiteLocals {
+  /** 'en' when the request came in under /en/ (the server strips the prefix). */
+  lang: 'zh' | 'en';
+  db: Db;
+  databaseKind: DatabaseKind;
+  now: () => Date;
+  clientAddress: string;
+  https: boolean;
+  requestId: string;
+}
