@@ -117,21 +117,17 @@ export function createFrontDoor(deps: Deps, options: FrontDoorOptions = {}): Hon
   });
   app.onError((err, c) => errorResponse(c, err));
 
+  // JSON bodies have a smaller limit than uploads; both are enforced while reading, so a body
+  // sent without Content-Length is cut off too.
+  const tooLarge = (limit: number) => () => {
+    throw new DomainError('too_large', 'too_large', `请求内容超过 ${limit} 字节的限制`);
+  };
+  const jsonLimit = bodyLimit({ maxSize: config.bodyLimitJson, onError: tooLarge(config.bodyLimitJson) });
+  const uploadLimit = bodyLimit({ maxSize: config.bodyLimitUpload, onError: tooLarge(config.bodyLimitUpload) });
   app.use(
     '/api/*',
-    bodyLimit({
-      maxSize: Math.max(config.bodyLimitJson, config.bodyLimitUpload),
-      onError: (c) => c.json(errorBody('too_large', '请求内容超过大小限制'), 413),
-    }),
-    async (c, next) => {
-      // JSON bodies have a smaller limit than uploads.
-      const length = Number(c.req.header('content-length') ?? 0);
-      const multipart = c.req.header('content-type')?.startsWith('multipart/form-data') ?? false;
-      if (!multipart && length > config.bodyLimitJson) {
-        throw new DomainError('too_large', 'too_large', `请求内容超过 ${config.bodyLimitJson} 字节的限制`);
-      }
-      await next();
-    },
+    (c, next) =>
+      (c.req.header('content-type')?.startsWith('multipart/form-data') ? uploadLimit : jsonLimit)(c, next),
     identify,
   );
 

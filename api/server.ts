@@ -6,9 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { getRequestListener } from '@hono/node-server';
 import compression from 'compression';
 import { openDatabase, type Database } from '../db/client.ts';
-import { isEmpty, loadDemo } from '../db/demo.ts';
-import { migrate } from '../db/migrate.ts';
-import { ensureFirstAdmin } from '../db/users.ts';
+import { prepareDatabase } from '../db/startup.ts';
 import { createFrontDoor, type AstroHandler } from './app.ts';
 import { clientDir, ensureBuilt, serverEntry } from './build.ts';
 import type { Config } from './config.ts';
@@ -35,20 +33,18 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: path.join(config.dataDir, 'pglite') },
   );
   try {
-    const { applied } = await migrate(database.db);
-    if (applied.length) log(`数据库已迁移 (migrations applied): ${applied.length}`);
     const now = () => new Date();
-    const empty = await isEmpty(database.db);
-
     let generatedPassword: string | undefined;
-    const adminPassword = config.adminPassword ?? (generatedPassword = randomBytes(12).toString('base64url'));
-    const createdAdmin = await ensureFirstAdmin({ db: database.db, now: now(), password: adminPassword });
-
-    const demo = config.demo ?? (database.kind === 'pglite' && empty);
-    if (demo && empty) {
-      const summary = await loadDemo({ db: database.db, now: now() });
-      log(`已载入演示县 青山县 (demo county loaded): ${summary.regions} 个区划`);
-    }
+    const prepared = await prepareDatabase({
+      db: database.db,
+      now: now(),
+      adminPassword: config.adminPassword ?? (generatedPassword = randomBytes(12).toString('base64url')),
+      demo: config.demo,
+      embedded: database.kind === 'pglite',
+    });
+    if (prepared.migrationsApplied) log(`数据库已迁移 (migrations applied): ${prepared.migrationsApplied}`);
+    if (prepared.demo) log(`已载入演示县 青山县 (demo county loaded): ${prepared.demo.regions} 个区划`);
+    const createdAdmin = prepared.createdAdmin;
 
     const { handler } = (await import(pathToFileURL(serverEntry).href)) as { handler: AstroHandler };
     const app = createFrontDoor({ database, config, now }, { site: { handler, clientDir } });
@@ -64,14 +60,18 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
     const host = config.host.includes(':') ? `[${config.host}]` : config.host;
     const url = `http://${host}:${port}`;
 
-    log(`阳光村务 已启动 (portal running): ${url}  [${database.kind}: ${database.location}]  ${Math.round(performance.now() - started)} ms`);
+    // One write, so whoever reads the "portal running" line has the sign-in line too.
+    const lines = [
+      `阳光村务 已启动 (portal running): ${url}  [${database.kind}: ${database.location}]  ${Math.round(performance.now() - started)} ms`,
+    ];
     if (createdAdmin) {
-      log(
+      lines.push(
         generatedPassword
           ? `管理员登录 (admin sign-in): ${url}/signin  用户名 admin  密码 ${generatedPassword}  (set ADMIN_PASSWORD to choose it)`
           : `管理员登录 (admin sign-in): ${url}/signin  用户名 admin  密码: ADMIN_PASSWORD`,
       );
     }
+    log(lines.join('\n'));
 
     let stopping: Promise<void> | undefined;
     const stop = () =>

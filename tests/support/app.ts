@@ -1,0 +1,67 @@
+// The API as a test drives it: the real front door (routing, middleware, error mapping) on a
+// fresh database, called through Hono's fetch interface, plus helpers to seed staff.
+import { afterAll, beforeAll } from 'vitest';
+import { createFrontDoor } from '../../api/app.ts';
+import { parseConfig, type Config } from '../../api/config.ts';
+import { systemActor } from '../../db/audit.ts';
+import { loadDemo } from '../../db/demo.ts';
+import type { Role } from '../../db/schema.ts';
+import { createUser } from '../../db/users.ts';
+import { freshDatabase, type TestDatabase } from './database.ts';
+
+export const ADMIN = { username: 'admin', password: 'admin-password-1' };
+export const PASSWORD = 'correct-horse-battery';
+
+export interface TestApp {
+  database: TestDatabase;
+  config: Config;
+  /** A request to the app; `init.json` is sent as a JSON body. */
+  request(path: string, init?: RequestInit & { json?: unknown; cookie?: string; token?: string }): Promise<Response>;
+  /** Signs in through the API and returns the session cookie (`name=value`). */
+  signIn(username: string, password?: string): Promise<string>;
+  /** Creates a staff account directly (as the system) and returns its id. */
+  addUser(username: string, role: Role, scope: string): Promise<string>;
+  now: Date;
+}
+
+/** Registers hooks that build a fresh app per test file; the object is filled in beforeAll. */
+export function useTestApp(options: { demo?: boolean; config?: Record<string, string> } = {}): TestApp {
+  const t = { now: new Date('2026-01-15T08:00:00Z') } as TestApp;
+  beforeAll(async () => {
+    t.database = await freshDatabase();
+    t.config = parseConfig({ DATA_DIR: '/nonexistent', ...options.config });
+    const ctx = { db: t.database.db, now: t.now, actor: systemActor('test') };
+    if (options.demo !== false) await loadDemo({ db: t.database.db, now: t.now });
+    await createUser({ ...ctx, input: { ...ADMIN, role: 'admin', scope: '000000000000', displayName: '管理员' } });
+    const app = createFrontDoor({ database: t.database, config: t.config, now: () => t.now });
+    t.request = (path, init = {}) => {
+      const { json, cookie, token, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      if (json !== undefined) {
+        headers.set('content-type', 'application/json');
+        rest.body = JSON.stringify(json);
+      }
+      if (cookie) headers.set('cookie', cookie);
+      if (token) headers.set('authorization', `Bearer ${token}`);
+      return Promise.resolve(app.request(path, { ...rest, headers }));
+    };
+    t.signIn = async (username, password = PASSWORD) => {
+      const res = await t.request('/api/v1/session', { method: 'POST', json: { username, password } });
+      if (res.status !== 200) throw new Error(`sign-in of ${username} failed: ${res.status} ${await res.text()}`);
+      return sessionCookie(res);
+    };
+    t.addUser = async (username, role, scope) =>
+      (await createUser({ ...ctx, input: { username, password: PASSWORD, role, scope, displayName: username } })).id;
+  });
+  afterAll(async () => {
+    await t.database?.dispose();
+  });
+  return t;
+}
+
+/** The `name=value` of the session cookie a response sets. */
+export function sessionCookie(res: Response): string {
+  const header = res.headers.getSetCookie().find((c) => c.startsWith('ygcw_session='));
+  if (!header) throw new Error('no session cookie set');
+  return header.split(';')[0]!;
+}
