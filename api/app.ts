@@ -15,7 +15,10 @@ import type { AppEnv, Deps } from './env.ts';
 import { errorBody, errorResponse } from './errors.ts';
 import { registerAdmin } from './routes/admin.ts';
 import { registerHealth } from './routes/health.ts';
+import { registerImports } from './routes/imports.ts';
+import { registerPublic } from './routes/public.ts';
 import { registerSession } from './routes/session.ts';
+import { registerVillages } from './routes/villages.ts';
 import { validationHook } from './validation.ts';
 
 /** Astro's middleware-mode handler (dist/server/entry.mjs `handler`). */
@@ -77,6 +80,9 @@ export function createApi(): OpenAPIHono<AppEnv> {
   registerHealth(api);
   registerSession(api);
   registerAdmin(api);
+  registerVillages(api);
+  registerImports(api);
+  registerPublic(api);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',

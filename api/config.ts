@@ -17,6 +17,10 @@ export const configSchema = z.object({
   DEMO: flag.optional(),
   /** Trust X-Forwarded-For / X-Forwarded-Proto from a reverse proxy in front. */
   TRUST_PROXY: flag.default(false),
+  /** Ed25519 private key (PKCS#8 PEM) that signs log checkpoints; default: DATA_DIR/log-signing-key.pem, made at first start. */
+  LOG_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'LOG_SIGNING_KEY 须为 PKCS#8 PEM 私钥' }).optional(),
+  /** Name of the log key in signed checkpoints. */
+  LOG_KEY_NAME: z.string().regex(/^[\x21-\x7e]+$/, 'LOG_KEY_NAME 须为不含空格的 ASCII').refine((s) => !s.includes('+'), 'LOG_KEY_NAME 不能含 +').default('yangguang-cunwu'),
   /** Largest JSON request body in bytes. */
   BODY_LIMIT_JSON: z.coerce.number().int().positive().default(1024 * 1024),
   /** Largest upload (multipart) in bytes. */
@@ -33,6 +37,8 @@ export type Config = {
   trustProxy: boolean;
   bodyLimitJson: number;
   bodyLimitUpload: number;
+  logSigningKey: string | undefined;
+  logKeyName: string;
 };
 
 export class ConfigError extends Error {
@@ -58,5 +64,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     trustProxy: c.TRUST_PROXY,
     bodyLimitJson: c.BODY_LIMIT_JSON,
     bodyLimitUpload: c.BODY_LIMIT_UPLOAD,
+    logSigningKey: c.LOG_SIGNING_KEY,
+    logKeyName: c.LOG_KEY_NAME,
   };
 }

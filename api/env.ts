@@ -2,6 +2,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Actor } from '../db/audit.ts';
 import type { Database } from '../db/client.ts';
+import type { LogSigner } from '../db/ledger/checkpoint.ts';
+import type { BlobStore } from '../db/vouchers/storage.ts';
 import type { Config } from './config.ts';
 
 export interface Deps {
@@ -9,6 +11,10 @@ export interface Deps {
   config: Config;
   /** The clock; tests pass a fixed one. */
   now: () => Date;
+  /** Signs the ledger log's checkpoints. */
+  signer: LogSigner;
+  /** Voucher files (originals, public copies, thumbnails). */
+  store: BlobStore;
 }
 
 export interface AppEnv {

@@ -33,7 +33,9 @@ export function errorResponse(c: Context, err: unknown): Response {
         ? ['malformed_body', `请求内容无法解析：${err.message}`]
         : status === 413
           ? ['too_large', '请求内容超过大小限制']
-          : ['http_error', err.message || '请求无法处理'];
+          : status === 415
+            ? ['unsupported_type', `不支持的请求内容类型：${c.req.header('content-type') ?? '（未指明）'}`]
+            : ['http_error', err.message || '请求无法处理'];
     return c.json(errorBody(code, message), status as ContentfulStatusCode);
   }
   const requestId = (c.get('requestId' as never) as string | undefined) ?? '';

@@ -7,7 +7,9 @@ import { getRequestListener } from '@hono/node-server';
 import compression from 'compression';
 import { openDatabase, type Database } from '../db/client.ts';
 import { prepareDatabase } from '../db/startup.ts';
+import { createFileStore } from '../db/vouchers/storage.ts';
 import { createFrontDoor, type AstroHandler } from './app.ts';
+import { loadLogSigner } from './log-key.ts';
 import { clientDir, ensureBuilt, serverEntry } from './build.ts';
 import type { Config } from './config.ts';
 
@@ -34,6 +36,8 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
   );
   try {
     const now = () => new Date();
+    const signer = loadLogSigner(config, log);
+    const store = createFileStore(path.join(config.dataDir, 'vouchers'));
     let generatedPassword: string | undefined;
     const prepared = await prepareDatabase({
       db: database.db,
@@ -41,13 +45,18 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
       adminPassword: config.adminPassword ?? (generatedPassword = randomBytes(12).toString('base64url')),
       demo: config.demo,
       embedded: database.kind === 'pglite',
+      signer,
+      store,
     });
     if (prepared.migrationsApplied) log(`数据库已迁移 (migrations applied): ${prepared.migrationsApplied}`);
-    if (prepared.demo) log(`已载入演示县 青山县 (demo county loaded): ${prepared.demo.regions} 个区划`);
+    if (prepared.demo) {
+      const d = prepared.demo;
+      log(`已载入演示县 青山县 (demo county loaded): ${d.regions} 个区划，${d.villages} 个村，${d.entries} 条分录，${d.vouchers} 张凭证，公开 ${d.periods} 个账期`);
+    }
     const createdAdmin = prepared.createdAdmin;
 
     const { handler } = (await import(pathToFileURL(serverEntry).href)) as { handler: AstroHandler };
-    const app = createFrontDoor({ database, config, now }, { site: { handler, clientDir } });
+    const app = createFrontDoor({ database, config, now, signer, store }, { site: { handler, clientDir } });
     const listener = getRequestListener(app.fetch);
     const compress = compression();
     const server = createServer((req, res) => compress(req as never, res as never, () => void listener(req, res)));

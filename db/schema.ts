@@ -5,13 +5,18 @@ import {
   bigint,
   boolean,
   check,
+  date,
+  foreignKey,
   index,
+  integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
   uuid,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
@@ -119,4 +124,267 @@ export const auditLog = pgTable(
     requestId: text('request_id'),
   },
   (t) => [index('audit_log_entity_idx').on(t.entity, t.entityId), index('audit_log_at_idx').on(t.at)],
+);
+
+// ---------------------------------------------------------------------------------------------
+// Ledgers (村级账目): chart of accounts, entries, imports, vouchers, publications and the log.
+
+/** Chart of accounts as (standard version, code); 3-digit accounts of the standard and 5-digit sub-accounts. */
+export const accounts = pgTable(
+  'accounts',
+  {
+    standard: text('standard').notNull(),
+    code: text('code').notNull(),
+    name: text('name').notNull(),
+    /** 资产 asset · 负债 liability · 所有者权益 equity · 成本 cost · 收入 income · 费用 expense */
+    kind: text('kind', { enum: ['asset', 'liability', 'equity', 'cost', 'income', 'expense'] }).notNull(),
+    /** 非生产性开支 (hospitality, travel, meetings…), shown and checked separately. */
+    nonProductive: boolean('non_productive').notNull().default(false),
+  },
+  (t) => [
+    primaryKey({ columns: [t.standard, t.code] }),
+    check('accounts_code_format', sql`${t.code} ~ '^[0-9]{3}([0-9]{2})?$'`),
+  ],
+);
+
+export const importBatches = pgTable(
+  'import_batches',
+  {
+    id: uuid('id').primaryKey(),
+    villageCode: text('village_code')
+      .notNull()
+      .references(() => regions.code),
+    fileSha256: text('file_sha256').notNull(),
+    fileName: text('file_name').notNull(),
+    fileKind: text('file_kind', { enum: ['csv', 'xlsx', 'zip'] }).notNull(),
+    fileSize: bigint('file_size', { mode: 'number' }).notNull(),
+    uploadedBy: uuid('uploaded_by'),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }).notNull(),
+    entryCount: integer('entry_count').notNull(),
+    voucherCount: integer('voucher_count').notNull(),
+    warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+  },
+  (t) => [uniqueIndex('import_batches_file_key').on(t.villageCode, t.fileSha256)],
+);
+
+/** One line of a village's ledger. Published entries are never changed: a mistake is corrected
+ * by a reversal entry (红字冲销, negative amount) that points at the entry it reverses. */
+export const ledgerEntries = pgTable(
+  'ledger_entries',
+  {
+    id: uuid('id').primaryKey(),
+    villageCode: text('village_code')
+      .notNull()
+      .references(() => regions.code),
+    date: date('date', { mode: 'string' }).notNull(),
+    /** YYYY-MM of the date: the publication period. */
+    period: text('period').notNull(),
+    year: integer('year').notNull(),
+    voucherNo: text('voucher_no').notNull(),
+    /** 摘要 */
+    summary: text('summary').notNull(),
+    accountStandard: text('account_standard').notNull(),
+    accountCode: text('account_code').notNull(),
+    direction: text('direction', { enum: ['income', 'expense'] }).notNull(),
+    /** Integer fen; negative only on a reversal entry. */
+    amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
+    /** 收付款方 */
+    counterparty: text('counterparty'),
+    paymentMethod: text('payment_method', { enum: ['cash', 'transfer', 'card', 'other'] }).notNull(),
+    invoiceNo: text('invoice_no'),
+    /** 经办人 */
+    handler: text('handler'),
+    /** 决议编号: the ref of a decision of the same village. */
+    decisionRef: text('decision_ref'),
+    batchId: uuid('batch_id').references(() => importBatches.id),
+    /** Row of the uploaded spreadsheet (header = row 1), for pointing accountants at it. */
+    sourceRow: integer('source_row'),
+    status: text('status', { enum: ['draft', 'published'] }).notNull().default('draft'),
+    reversesId: uuid('reverses_id').references((): AnyPgColumn => ledgerEntries.id),
+    /** Secret per-entry salt of the log's commitment to the free-text fields (never public). */
+    salt: text('salt').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    createdBy: uuid('created_by'),
+    publicationId: uuid('publication_id'),
+    /** Position in the village's log once published, and the leaf hash (hex) written there. */
+    leafIndex: integer('leaf_index'),
+    leafHash: text('leaf_hash'),
+  },
+  (t) => [
+    uniqueIndex('ledger_entries_voucher_key').on(t.villageCode, t.year, t.voucherNo),
+    uniqueIndex('ledger_entries_leaf_key').on(t.villageCode, t.leafIndex),
+    uniqueIndex('ledger_entries_reverses_key').on(t.reversesId),
+    index('ledger_entries_village_period_idx').on(t.villageCode, t.period),
+    index('ledger_entries_batch_idx').on(t.batchId),
+    foreignKey({ columns: [t.accountStandard, t.accountCode], foreignColumns: [accounts.standard, accounts.code] }),
+    check('ledger_entries_amount', sql`${t.amountFen} > 0 or (${t.reversesId} is not null and ${t.amountFen} < 0)`),
+    check('ledger_entries_period', sql`${t.period} = to_char(${t.date}, 'YYYY-MM')`),
+    check('ledger_entries_published', sql`(${t.status} = 'published') = (${t.leafIndex} is not null)`),
+  ],
+);
+
+/** A voucher file (receipt, invoice, contract), stored once by the SHA-256 of its bytes. */
+export const vouchers = pgTable('vouchers', {
+  sha256: text('sha256').primaryKey(),
+  mime: text('mime', { enum: ['image/jpeg', 'image/png', 'application/pdf'] }).notNull(),
+  size: bigint('size', { mode: 'number' }).notNull(),
+  width: integer('width'),
+  height: integer('height'),
+  /** The re-encoded copy without metadata (images only); the original is staff-only. */
+  publicMime: text('public_mime'),
+  hasThumbnail: boolean('has_thumbnail').notNull().default(false),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+});
+
+export const entryVouchers = pgTable(
+  'entry_vouchers',
+  {
+    entryId: uuid('entry_id')
+      .notNull()
+      .references(() => ledgerEntries.id),
+    page: integer('page').notNull(),
+    voucherSha256: text('voucher_sha256')
+      .notNull()
+      .references(() => vouchers.sha256),
+    fileName: text('file_name'),
+  },
+  (t) => [primaryKey({ columns: [t.entryId, t.page] }), index('entry_vouchers_sha_idx').on(t.voucherSha256)],
+);
+
+export const openingBalances = pgTable('opening_balances', {
+  villageCode: text('village_code')
+    .primaryKey()
+    .references(() => regions.code),
+  date: date('date', { mode: 'string' }).notNull(),
+  amountFen: bigint('amount_fen', { mode: 'number' }).notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+});
+
+/** 两委 members and the village's accountant, with their duty lists. */
+export const officials = pgTable(
+  'officials',
+  {
+    id: uuid('id').primaryKey(),
+    villageCode: text('village_code')
+      .notNull()
+      .references(() => regions.code),
+    position: integer('position').notNull(),
+    name: text('name').notNull(),
+    /** 职务 */
+    post: text('post').notNull(),
+    /** 职责 */
+    duties: text('duties').notNull().default(''),
+  },
+  (t) => [uniqueIndex('officials_position_key').on(t.villageCode, t.position)],
+);
+
+/** 决议 made under 四议两公开. */
+export const decisions = pgTable(
+  'decisions',
+  {
+    id: uuid('id').primaryKey(),
+    villageCode: text('village_code')
+      .notNull()
+      .references(() => regions.code),
+    ref: text('ref').notNull(),
+    title: text('title').notNull(),
+    decidedOn: date('decided_on', { mode: 'string' }).notNull(),
+    amountFen: bigint('amount_fen', { mode: 'number' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [uniqueIndex('decisions_ref_key').on(t.villageCode, t.ref)],
+);
+
+export const decisionStepKinds = [
+  'proposal', // 党组织提议
+  'consultation', // 两委会议商议
+  'review', // 党员大会审议
+  'resolution', // 村民（代表）会议决议
+  'resolution_published', // 决议公开
+  'result_published', // 实施结果公开
+] as const;
+
+export const decisionSteps = pgTable(
+  'decision_steps',
+  {
+    decisionId: uuid('decision_id')
+      .notNull()
+      .references(() => decisions.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: decisionStepKinds }).notNull(),
+    date: date('date', { mode: 'string' }).notNull(),
+    attendance: integer('attendance'),
+    votesFor: integer('votes_for'),
+    votesAgainst: integer('votes_against'),
+    votesAbstain: integer('votes_abstain'),
+    note: text('note'),
+  },
+  (t) => [primaryKey({ columns: [t.decisionId, t.kind] })],
+);
+
+/** 小微权力清单: a power of the village (or of every village below a region). */
+export const microPowers = pgTable(
+  'micro_powers',
+  {
+    id: uuid('id').primaryKey(),
+    regionCode: text('region_code')
+      .notNull()
+      .references(() => regions.code),
+    category: text('category').notNull(),
+    name: text('name').notNull(),
+    legalBasis: text('legal_basis').notNull().default(''),
+    responsiblePost: text('responsible_post').notNull().default(''),
+    /** Ordered steps ("一事一流程"): who does what, what comes out, within how long. */
+    steps: jsonb('steps').$type<{ actor: string; action: string; output: string; timeLimit: string }[]>().notNull(),
+    riskPoints: jsonb('risk_points').$type<string[]>().notNull(),
+    position: integer('position').notNull().default(0),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('micro_powers_region_idx').on(t.regionCode)],
+);
+
+/** 惠民政策 published for a region and every village below it. */
+export const policies = pgTable(
+  'policies',
+  {
+    id: uuid('id').primaryKey(),
+    regionCode: text('region_code')
+      .notNull()
+      .references(() => regions.code),
+    title: text('title').notNull(),
+    conditions: text('conditions').notNull(),
+    procedure: text('procedure').notNull(),
+    documents: text('documents').notNull(),
+    contact: text('contact').notNull(),
+    validFrom: date('valid_from', { mode: 'string' }),
+    validTo: date('valid_to', { mode: 'string' }),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('policies_region_idx').on(t.regionCode)],
+);
+
+/** A published period of a village and the signed checkpoint of the village's log after it. */
+export const publications = pgTable(
+  'publications',
+  {
+    id: uuid('id').primaryKey(),
+    villageCode: text('village_code')
+      .notNull()
+      .references(() => regions.code),
+    period: text('period').notNull(),
+    entryCount: integer('entry_count').notNull(),
+    incomeFen: bigint('income_fen', { mode: 'number' }).notNull(),
+    expenseFen: bigint('expense_fen', { mode: 'number' }).notNull(),
+    openingFen: bigint('opening_fen', { mode: 'number' }).notNull(),
+    closingFen: bigint('closing_fen', { mode: 'number' }).notNull(),
+    treeSize: integer('tree_size').notNull(),
+    rootHash: text('root_hash').notNull(),
+    /** The signed checkpoint text (C2SP tlog-checkpoint signed note). */
+    checkpoint: text('checkpoint').notNull(),
+    publishedAt: timestamp('published_at', { withTimezone: true }).notNull(),
+    publishedBy: uuid('published_by'),
+  },
+  (t) => [
+    uniqueIndex('publications_period_key').on(t.villageCode, t.period),
+    index('publications_tree_idx').on(t.villageCode, t.treeSize),
+  ],
 );

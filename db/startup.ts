@@ -4,6 +4,8 @@
 import { sql } from 'drizzle-orm';
 import type { Db } from './client.ts';
 import { isEmpty, loadDemo, type DemoSummary } from './demo.ts';
+import type { LogSigner } from './ledger/checkpoint.ts';
+import type { BlobStore } from './vouchers/storage.ts';
 import { migrate } from './migrate.ts';
 import { ensureFirstAdmin } from './users.ts';
 
@@ -17,6 +19,8 @@ export interface StartupInput {
   /** true: load the demo into an empty database; false: never; undefined: only into an empty embedded one. */
   demo: boolean | undefined;
   embedded: boolean;
+  signer: LogSigner;
+  store: BlobStore;
 }
 
 export interface StartupResult {
@@ -33,7 +37,7 @@ export async function prepareDatabase(input: StartupInput): Promise<StartupResul
     const empty = await isEmpty(db);
     const createdAdmin = await ensureFirstAdmin({ db, now: input.now, password: input.adminPassword });
     const wantDemo = input.demo ?? input.embedded;
-    const demo = wantDemo && empty ? await loadDemo({ db, now: input.now }) : null;
+    const demo = wantDemo && empty ? await loadDemo({ db, now: input.now, signer: input.signer, store: input.store }) : null;
     return { migrationsApplied: applied.length, createdAdmin, demo };
   });
 }

@@ -5,7 +5,7 @@ import { auditLog, regions, users } from '../../db/schema.ts';
 import { ADMIN, useTestApp } from '../support/app.ts';
 import { TOWNSHIP } from '../support/policy.ts';
 
-const t = useTestApp({ demo: false });
+const t = useTestApp({ demo: 'none' });
 const admin = () => t.signIn(ADMIN.username, ADMIN.password);
 const putRegions = async (body: unknown, cookie?: string) =>
   t.request('/api/v1/regions', { method: 'PUT', json: body, cookie: cookie ?? (await admin()) });

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { databaseKind } from '../support/database.ts';
 import { useTestApp } from '../support/app.ts';
 
-const t = useTestApp({ demo: false });
+const t = useTestApp({ demo: 'none' });
 
 describe('front door', () => {
   it('GET /api/v1/health answers ok with the database kind', async () => {

@@ -1,10 +1,17 @@
 // The API as a test drives it: the real front door (routing, middleware, error mapping) on a
 // fresh database, called through Hono's fetch interface, plus helpers to seed staff.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import { newLogKeyPem } from '../../api/log-key.ts';
+import { signerFromPem, type LogSigner } from '../../db/ledger/checkpoint.ts';
+import { createFileStore, type BlobStore } from '../../db/vouchers/storage.ts';
 import { createFrontDoor } from '../../api/app.ts';
 import { parseConfig, type Config } from '../../api/config.ts';
 import { systemActor } from '../../db/audit.ts';
-import { loadDemo } from '../../db/demo.ts';
+import { loadDemo, readDemoRegions } from '../../db/demo.ts';
+import { upsertRegions } from '../../db/regions.ts';
 import type { Role } from '../../db/schema.ts';
 import { createUser } from '../../db/users.ts';
 import { freshDatabase, type TestDatabase } from './database.ts';
@@ -22,18 +29,27 @@ export interface TestApp {
   /** Creates a staff account directly (as the system) and returns its id. */
   addUser(username: string, role: Role, scope: string): Promise<string>;
   now: Date;
+  signer: LogSigner;
+  store: BlobStore;
+  dataDir: string;
 }
 
 /** Registers hooks that build a fresh app per test file; the object is filled in beforeAll. */
-export function useTestApp(options: { demo?: boolean; config?: Record<string, string> } = {}): TestApp {
+/** `demo`: 'regions' (default) loads the demo county's regions, 'full' the whole demo (ledgers published), 'none' nothing. */
+export function useTestApp(options: { demo?: 'none' | 'regions' | 'full'; config?: Record<string, string> } = {}): TestApp {
   const t = { now: new Date('2026-01-15T08:00:00Z') } as TestApp;
   beforeAll(async () => {
     t.database = await freshDatabase();
     t.config = parseConfig({ DATA_DIR: '/nonexistent', ...options.config });
     const ctx = { db: t.database.db, now: t.now, actor: systemActor('test') };
-    if (options.demo !== false) await loadDemo({ db: t.database.db, now: t.now });
+    t.dataDir = mkdtempSync(path.join(tmpdir(), 'ygcw-test-'));
+    t.signer = signerFromPem('test-log', newLogKeyPem());
+    t.store = createFileStore(path.join(t.dataDir, 'vouchers'));
+    const demo = options.demo ?? 'regions';
+    if (demo === 'regions') await upsertRegions({ ...ctx, input: await readDemoRegions() });
+    if (demo === 'full') await loadDemo({ db: t.database.db, now: t.now, signer: t.signer, store: t.store });
     await createUser({ ...ctx, input: { ...ADMIN, role: 'admin', scope: '000000000000', displayName: '管理员' } });
-    const app = createFrontDoor({ database: t.database, config: t.config, now: () => t.now });
+    const app = createFrontDoor({ database: t.database, config: t.config, now: () => t.now, signer: t.signer, store: t.store });
     t.request = (path, init = {}) => {
       const { json, cookie, token, ...rest } = init;
       const headers = new Headers(rest.headers);
@@ -55,6 +71,7 @@ export function useTestApp(options: { demo?: boolean; config?: Record<string, st
   });
   afterAll(async () => {
     await t.database?.dispose();
+    if (t.dataDir) rmSync(t.dataDir, { recursive: true, force: true });
   });
   return t;
 }
