@@ -66,7 +66,9 @@ export interface VerifierKey {
 }
 
 export function parseVerifierKey(text: string): VerifierKey {
-  const [name, hash, key] = text.trim().split('+');
+  // <name>+<hash>+<key>: the base64 key may itself contain '+', so split at the first two only.
+  const m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(text.trim());
+  const [, name, hash, key] = m ?? [];
   const raw = key ? Buffer.from(key, 'base64') : Buffer.alloc(0);
   if (!name || !hash || raw.length !== 33 || raw[0] !== ED25519_ALG) throw new Error(`not an Ed25519 verifier key: ${text}`);
   const publicKey = raw.subarray(1);
