@@ -30,7 +30,7 @@ export default defineConfig({
           globalSetup: ['tests/support/build-once.ts'],
           // Each file starts its own server processes; two at a time suit a 2-core machine.
           maxWorkers: 2,
-          testTimeout: 60_000,
+          testTimeout: 180_000,
         },
       },
     ],

@@ -1,6 +1,7 @@
 // Attaching voucher files to one draft entry (POST …/entries/:id/vouchers).
 import { and, eq, sql } from 'drizzle-orm';
 import { writeAudit, type Ctx } from '../audit.ts';
+import type { Executor } from '../client.ts';
 import { DomainError } from '../errors.ts';
 import { entryVouchers, ledgerEntries } from '../schema.ts';
 import { processVoucher, type ProcessedVoucher } from '../vouchers/process.ts';
@@ -12,8 +13,8 @@ export async function attachVouchers(
 ): Promise<{ pages: { page: number; sha256: string; mime: string }[] }> {
   const { db, input, store } = ctx;
   if (!input.files.length) throw new DomainError('invalid', 'no_file', '请选择要上传的凭证文件');
-  const entryOf = async () => {
-    const [entry] = await db
+  const entryOf = async (on: Executor) => {
+    const [entry] = await on
       .select()
       .from(ledgerEntries)
       .where(and(eq(ledgerEntries.id, input.entryId), eq(ledgerEntries.villageCode, input.villageCode)));
@@ -21,7 +22,7 @@ export async function attachVouchers(
     if (entry.status !== 'draft') throw new DomainError('conflict', 'published_immutable', '已公开的分录不能再添加凭证');
     return entry;
   };
-  await entryOf();
+  await entryOf(db);
   // Files are checked and stored before the transaction; a refused file refuses the whole request.
   const processed: { file: UploadedFile; v: ProcessedVoucher }[] = [];
   for (const file of input.files) {
@@ -32,7 +33,7 @@ export async function attachVouchers(
 
   return db.transaction(async (tx) => {
     await tx.select({ id: ledgerEntries.id }).from(ledgerEntries).where(eq(ledgerEntries.id, input.entryId)).for('update');
-    const entry = await entryOf();
+    const entry = await entryOf(tx);
     const [{ last } = { last: 0 }] = await tx
       .select({ last: sql<number>`coalesce(max(${entryVouchers.page}), 0)::int` })
       .from(entryVouchers)

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { writeAudit, type Ctx } from '../audit.ts';
-import type { Tx } from '../client.ts';
+import type { Executor, Tx } from '../client.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { importBatches, publications } from '../schema.ts';
 import { processVoucher, VOUCHER_LIMITS, type ProcessedVoucher } from '../vouchers/process.ts';
@@ -310,8 +310,8 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
   const { db, input, store } = ctx;
   const { villageCode, file } = input;
   await requireVillage(db, villageCode);
-  const duplicate = async () => {
-    const [first] = await db
+  const duplicate = async (on: Executor = db) => {
+    const [first] = await on
       .select({ id: importBatches.id })
       .from(importBatches)
       .where(and(eq(importBatches.villageCode, villageCode), eq(importBatches.fileSha256, file.sha256)));
@@ -384,7 +384,7 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
         })
         .onConflictDoNothing()
         .returning({ id: importBatches.id });
-      if (!inserted.length) throw (await duplicate()) ?? new DomainError('conflict', 'duplicate_file', '这个文件已经导入过了');
+      if (!inserted.length) throw (await duplicate(tx)) ?? new DomainError('conflict', 'duplicate_file', '这个文件已经导入过了');
 
       const createdBy = ctx.actor.kind === 'user' ? ctx.actor.id : null;
       await tx.execute(sql`
@@ -405,6 +405,8 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
           after: { villageCode, fileName: file.name, fileSha256: file.sha256, kind, entries: entryCount, vouchers: links.length, warnings },
         },
       ]);
+      // Dropped here too, not only at commit: the import may run inside a larger transaction (the demo load).
+      await tx.execute(sql`drop table import_staging`);
       return { batchId, entries: entryCount, vouchers: links.length, warnings };
     });
   } finally {

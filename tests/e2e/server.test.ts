@@ -1,6 +1,7 @@
 // The real process: start on an empty data directory, the PGlite lock, graceful shutdown,
 // and two servers starting together on one PostgreSQL.
 import { afterAll, describe, expect, it } from 'vitest';
+import { newLogKeyPem } from '../../api/log-key.ts';
 import { createPostgresDatabase } from '../support/database.ts';
 import { removeDir, runServerExpectingExit, startServer, tempDir, type ServerProcess } from '../support/server.ts';
 
@@ -41,7 +42,7 @@ describe('npm start on the embedded database', () => {
   it('refuses to open a data directory another process holds, with a clear message', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const first = await startServer({ DATA_DIR: dir, ADMIN_PASSWORD: 'admin-password-1' });
+    const first = await startServer({ DATA_DIR: dir, ADMIN_PASSWORD: 'admin-password-1', DEMO: '0' });
     servers.push(first);
     const second = await runServerExpectingExit({ DATA_DIR: dir });
     expect(second.code).toBe(2);
@@ -64,13 +65,11 @@ describe('npm start on the embedded database', () => {
     expect(await first.stop()).toBe(0);
     expect(first.output()).toContain('SIGTERM');
 
-    const second = await startServer({ DATA_DIR: dir, DEMO: '1' });
+    const second = await startServer({ DATA_DIR: dir, DEMO: '0' });
     servers.push(second);
-    // The admin survived (no new one, the old password works); the database held no regions,
-    // so it still counts as empty and DEMO=1 loads the demo now.
+    // The admin survived: no new one, and the old password works.
     expect(second.output()).not.toContain('admin sign-in');
     expect(second.output()).not.toContain('migrations applied');
-    expect(second.output()).toContain('demo county loaded');
     const again = await fetch(`${second.url}/api/v1/session`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -94,8 +93,11 @@ if (postgres) {
     it('two servers starting together on one fresh database migrate once and load the demo once', async () => {
       const { url, drop } = await createPostgresDatabase();
       try {
-        const env = { DATABASE_URL: url, ADMIN_PASSWORD: 'admin-password-1', DEMO: '1' };
-        const [a, b] = await Promise.all([startServer(env), startServer(env)]);
+        // Servers sharing a database share the log key (LOG_SIGNING_KEY), each with its own DATA_DIR.
+        const env = { DATABASE_URL: url, ADMIN_PASSWORD: 'admin-password-1', DEMO: '1', LOG_SIGNING_KEY: newLogKeyPem() };
+        const [dirA, dirB] = [tempDir(), tempDir()];
+        dirs.push(dirA, dirB);
+        const [a, b] = await Promise.all([startServer({ ...env, DATA_DIR: dirA }), startServer({ ...env, DATA_DIR: dirB })]);
         servers.push(a, b);
         const outs = [a.output(), b.output()];
         expect(outs.filter((o) => o.includes('migrations applied'))).toHaveLength(1);

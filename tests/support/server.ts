@@ -20,7 +20,7 @@ export const tempDir = (prefix = 'ygcw-e2e-') => mkdtempSync(path.join(tmpdir(),
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true });
 
 /** Spawns the server; resolves once it prints its address, rejects if it exits first. */
-export function startServer(env: Record<string, string>, timeoutMs = 60_000): Promise<ServerProcess> {
+export function startServer(env: Record<string, string>, timeoutMs = 150_000): Promise<ServerProcess> {
   const started = performance.now();
   const proc = spawn(process.execPath, [path.join(root, 'api/main.ts')], {
     cwd: root,
