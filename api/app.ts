@@ -17,6 +17,7 @@ import { registerAdmin } from './routes/admin.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerImports } from './routes/imports.ts';
 import { registerPublic } from './routes/public.ts';
+import { registerRegisters } from './routes/registers.ts';
 import { registerSession } from './routes/session.ts';
 import { registerVillages } from './routes/villages.ts';
 import { validationHook } from './validation.ts';
@@ -83,6 +84,7 @@ export function createApi(): OpenAPIHono<AppEnv> {
   registerVillages(api);
   registerImports(api);
   registerPublic(api);
+  registerRegisters(api);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',

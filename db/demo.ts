@@ -11,6 +11,7 @@ import type { Db } from './client.ts';
 import type { LogSigner } from './ledger/checkpoint.ts';
 import { importLedger } from './ledger/import.ts';
 import { publish } from './ledger/publish.ts';
+import { savePolicy, savePower, type PolicyInput, type PowerInput } from './powers.ts';
 import { countRegions, upsertRegions, type RegionInput } from './regions.ts';
 import type { BlobStore } from './vouchers/storage.ts';
 import { createDecision, replaceOfficials, setOpeningBalance, type DecisionInput, type OfficialInput } from './villages.ts';
@@ -58,6 +59,14 @@ export async function loadDemo(input: DemoInput): Promise<DemoSummary> {
   const truth = await readJson<{ throughPeriod: string }>(path.join(dir, 'truth.json'));
   const through = input.through ?? truth.throughPeriod;
   const summary: DemoSummary = { regions: upserted, villages: 0, entries: 0, vouchers: 0, periods: 0 };
+  // The micro-power list and policies were written for the demo, for the whole county.
+  const county = (await readDemoRegions(dir)).find((r) => r.code.endsWith('000000'))!.code;
+  for (const [i, power] of (await readJson<PowerInput[]>(path.join(dir, 'powers.json'))).entries()) {
+    await savePower({ ...ctx, input: { regionCode: county, power: { ...power, position: i } } });
+  }
+  for (const policy of await readJson<PolicyInput[]>(path.join(dir, 'policies.json'))) {
+    await savePolicy({ ...ctx, input: { regionCode: county, policy } });
+  }
   const villagesDir = path.join(dir, 'villages');
   for (const code of (await readdir(villagesDir)).sort()) {
     const v = (name: string) => path.join(villagesDir, code, name);

@@ -31,6 +31,25 @@ const books = (method: RoutePolicy['method'], suffix: string, body?: unknown): R
   body,
   outOfScope: { path: `/api/v1/villages/${OTHER_VILLAGE}${suffix}` },
 });
+const ID = '00000000-0000-4000-8000-000000000002';
+/** A route of a region's registers (micro-powers, policies), with or without an {id}. */
+const register = (method: RoutePolicy['method'], suffix: string, body?: unknown): RoutePolicy => ({
+  method,
+  path: `/api/v1/regions/{code}${suffix}`,
+  concrete: `/api/v1/regions/${VILLAGE}${suffix.replace('{id}', ID)}`,
+  who: ['accountant', 'admin'],
+  body,
+  outOfScope: { path: `/api/v1/regions/${OTHER_VILLAGE}${suffix.replace('{id}', ID)}` },
+});
+const POWER = {
+  category: '日常管理',
+  name: '测试权力',
+  legalBasis: '',
+  responsiblePost: '村主任',
+  steps: [{ actor: '村委会', action: '办理', output: '记录', timeLimit: '3天' }],
+  riskPoints: [],
+};
+const POLICY = { title: '测试政策', conditions: '条件', procedure: '流程', documents: '材料', contact: '电话' };
 const publicRoute = (path: string, concrete: string): RoutePolicy => ({ method: 'GET', path, concrete, who: 'anyone' });
 
 export const policies: RoutePolicy[] = [
@@ -76,6 +95,16 @@ export const policies: RoutePolicy[] = [
   publicRoute('/api/v1/public/villages/{code}/log/leaves', `/api/v1/public/villages/${VILLAGE}/log/leaves?start=0&end=1`),
   publicRoute('/api/v1/public/villages/{code}/log/inclusion', `/api/v1/public/villages/${VILLAGE}/log/inclusion?index=0&treeSize=1`),
   publicRoute('/api/v1/public/villages/{code}/log/consistency', `/api/v1/public/villages/${VILLAGE}/log/consistency?first=1&second=1`),
+  register('POST', '/powers', POWER),
+  register('PUT', '/powers/{id}', POWER),
+  register('DELETE', '/powers/{id}'),
+  register('POST', '/policies', POLICY),
+  register('PUT', '/policies/{id}', POLICY),
+  register('DELETE', '/policies/{id}'),
+  publicRoute('/api/v1/public/villages/{code}/officials', `/api/v1/public/villages/${VILLAGE}/officials`),
+  publicRoute('/api/v1/public/villages/{code}/decisions', `/api/v1/public/villages/${VILLAGE}/decisions`),
+  publicRoute('/api/v1/public/villages/{code}/powers', `/api/v1/public/villages/${VILLAGE}/powers`),
+  publicRoute('/api/v1/public/villages/{code}/policies', `/api/v1/public/villages/${VILLAGE}/policies`),
   publicRoute('/api/v1/public/vouchers/{sha256}', `/api/v1/public/vouchers/${'0'.repeat(64)}`),
 ];
 
