@@ -9,7 +9,8 @@ export default defineConfig({
   srcDir: './site',
   publicDir: './site/public',
   output: 'server',
-  adapter: node({ mode: 'middleware' }),
+  // Pages take form posts (the no-JS ledger upload among them); the API has its own limits.
+  adapter: node({ mode: 'middleware', bodySizeLimit: 64 * 1024 * 1024 }),
   trailingSlash: 'ignore',
   build: {
     // One stylesheet file per page instead of inline <style>: lets the CSP forbid inline styles later.
@@ -18,6 +19,7 @@ export default defineConfig({
   security: { checkOrigin: true },
   server: { host: '127.0.0.1', port: 4321 },
   vite: {
-    build: { sourcemap: false },
+    // Scripts and assets as files, never inline: the CSP allows script-src 'self' only.
+    build: { sourcemap: false, assetsInlineLimit: 0 },
   },
 });

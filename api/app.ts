@@ -169,6 +169,8 @@ export function createFrontDoor(deps: Deps, options: FrontDoorOptions = {}): Hon
         clientAddress: c.var.clientAddress,
         https: c.var.https,
         requestId: c.var.requestId,
+        signer: deps.signer,
+        store: deps.store,
       };
       // Astro hands unmatched paths to `next`; they get the site's own 404 page (which needs
       // the locals that Astro's fallback rendering would not pass).

@@ -183,3 +183,12 @@ export async function countRegions(db: Executor): Promise<number> {
   const [row] = await db.select({ n: sql<number>`count(*)::int` }).from(regions);
   return row?.n ?? 0;
 }
+
+/** The villages a scope covers, with their township, in code order. */
+export async function villagesInScope(db: Executor, scope: string): Promise<Region[]> {
+  return db
+    .select()
+    .from(regions)
+    .where(sql`${regions.level} = 'village' and ${regions.code} like ${`${codePrefix(scope)}%`}`)
+    .orderBy(asc(regions.code));
+}

@@ -1,6 +1,8 @@
 // What the server hands every page (Astro.locals.services): the database and request facts.
 // Pages call db/ query and domain functions with it; nothing here reaches the browser.
 import type { Db, DatabaseKind } from './client.ts';
+import type { LogSigner } from './ledger/checkpoint.ts';
+import type { BlobStore } from './vouchers/storage.ts';
 
 export interface SiteLocals {
   /** 'en' when the request came in under /en/ (the server strips the prefix). */
@@ -11,4 +13,8 @@ export interface SiteLocals {
   clientAddress: string;
   https: boolean;
   requestId: string;
+  /** Signs log checkpoints at publication. */
+  signer: LogSigner;
+  /** Voucher files. */
+  store: BlobStore;
 }

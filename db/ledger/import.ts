@@ -127,8 +127,9 @@ async function stageRows(tx: Tx, file: string, kind: 'csv' | 'xlsx', errors: Err
       errors.add(...item.errors);
       continue;
     }
+    // Valid rows are staged even after invalid ones, so the whole-file checks report their rows too.
     if (item.errors.length) errors.add(...item.errors);
-    else if (item.row && errors.count === 0) {
+    else if (item.row) {
       batch.push(staged(item.row));
       if (batch.length >= STAGE_BATCH) await flush();
     }
@@ -346,7 +347,7 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
       await tx.execute(sql.raw(`create temp table import_staging (${STAGING_COLUMNS}) on commit drop`));
       const errors = new ErrorList();
       const { labels, warnings } = await stageRows(tx, ledgerPath, ledgerKind, errors);
-      if (errors.count === 0) await checkStaged(tx, villageCode, todayOf(ctx.now), labels, errors);
+      await checkStaged(tx, villageCode, todayOf(ctx.now), labels, errors);
       const links = errors.count === 0 ? await linkZipVouchers(tx, ready, fileErrors) : [];
       if (errors.count || fileErrors.length) {
         errors.items.sort((a, b) => a.row - b.row);

@@ -4,7 +4,7 @@ import type { Executor } from '../client.ts';
 import { DomainError } from '../errors.ts';
 import { consistencyProof, inclusionProof } from '../merkle.ts';
 import { maskText } from '../privacy.ts';
-import { accounts, entryVouchers, importBatches, ledgerEntries, publications, vouchers } from '../schema.ts';
+import { accounts, entryVouchers, importBatches, ledgerEntries, openingBalances, publications, vouchers } from '../schema.ts';
 import { publicLeaf, type PublicLeaf } from './leaf.ts';
 import { leafSources } from './publish.ts';
 
@@ -205,4 +205,45 @@ export async function publicVoucher(db: Executor, sha256: string) {
       ),
     );
   return row ?? null;
+}
+
+/** Every entry of a village's period as staff see it (unmasked), drafts included. */
+export async function periodEntriesForStaff(db: Executor, villageCode: string, period: string) {
+  const rows = await db
+    .select({
+      entry: ledgerEntries,
+      accountName: accounts.name,
+      voucherPages: sql<number>`(select count(*)::int from ${entryVouchers} ev where ev.entry_id = ${ledgerEntries.id})`,
+      reversedBy: sql<string | null>`(select r.voucher_no from ${ledgerEntries} r where r.reverses_id = ${ledgerEntries.id})`,
+    })
+    .from(ledgerEntries)
+    .innerJoin(accounts, and(eq(accounts.standard, ledgerEntries.accountStandard), eq(accounts.code, ledgerEntries.accountCode)))
+    .where(and(eq(ledgerEntries.villageCode, villageCode), eq(ledgerEntries.period, period)))
+    .orderBy(asc(ledgerEntries.date), asc(ledgerEntries.voucherNo));
+  return rows.map(({ entry, ...rest }) => {
+    const { salt: _salt, ...visible } = entry;
+    return { ...visible, ...rest };
+  });
+}
+
+/** What publishing a period would record: its draft totals and the balance it opens with. */
+export async function publicationPreview(db: Executor, villageCode: string, period: string) {
+  const [drafts] = await db
+    .select({
+      entries: sql<number>`count(*)::int`,
+      incomeFen: sql<number>`coalesce(sum(${ledgerEntries.amountFen}) filter (where ${ledgerEntries.direction} = 'income'), 0)::bigint`.mapWith(Number),
+      expenseFen: sql<number>`coalesce(sum(${ledgerEntries.amountFen}) filter (where ${ledgerEntries.direction} = 'expense'), 0)::bigint`.mapWith(Number),
+    })
+    .from(ledgerEntries)
+    .where(and(eq(ledgerEntries.villageCode, villageCode), eq(ledgerEntries.period, period), eq(ledgerEntries.status, 'draft')));
+  const latest = await latestPublication(db, villageCode);
+  const [opening] = await db.select().from(openingBalances).where(eq(openingBalances.villageCode, villageCode));
+  const openingFen = latest ? latest.closingFen : (opening?.amountFen ?? null);
+  const d = drafts ?? { entries: 0, incomeFen: 0, expenseFen: 0 };
+  return {
+    ...d,
+    openingFen,
+    closingFen: openingFen === null ? null : openingFen + d.incomeFen - d.expenseFen,
+    lastPublished: latest?.period ?? null,
+  };
 }
