@@ -1,6 +1,9 @@
 // The real process: start on an empty data directory, the PGlite lock, graceful shutdown,
 // and two servers starting together on one PostgreSQL.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { root } from '../../api/build.ts';
 import { newLogKeyPem } from '../../api/log-key.ts';
 import { createPostgresDatabase } from '../support/database.ts';
 import { removeDir, runServerExpectingExit, startServer, tempDir, type ServerProcess } from '../support/server.ts';
@@ -37,7 +40,15 @@ describe('npm start on the embedded database', () => {
       body: JSON.stringify({ username: 'admin', password }),
     });
     expect(signIn.status).toBe(200);
-  });
+
+    // npm run verify -- --url …: the independent verifier passes on the published demo county.
+    const verify = spawnSync(process.execPath, [path.join(root, 'jobs/verify.ts'), '--url', server.url, '--state', path.join(dir, 'verify.json')], {
+      encoding: 'utf8',
+    });
+    expect(verify.stderr).toBe('');
+    expect(verify.status).toBe(0);
+    expect(verify.stdout).toMatch(/✓ 18 个村、\d+ 条已公开分录核验无误/);
+  }, 300_000);
 
   it('refuses to open a data directory another process holds, with a clear message', async () => {
     const dir = tempDir();
