@@ -1,5 +1,9 @@
 // Uploads: a ledger file (CSV, XLSX, or ZIP with vouchers) and voucher files for one draft entry.
+import { Readable } from 'node:stream';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { DomainError } from '../../db/errors.ts';
+import { villageVoucher } from '../../db/ledger/queries.ts';
+import { voucherKeys } from '../../db/vouchers/keys.ts';
 import { attachVouchers } from '../../db/ledger/attach.ts';
 import { importLedger } from '../../db/ledger/import.ts';
 import { VOUCHER_LIMITS } from '../../db/vouchers/process.ts';
@@ -77,7 +81,36 @@ const postVouchers = createRoute({
   },
 });
 
+const getOriginal = createRoute({
+  method: 'get',
+  path: '/villages/{code}/vouchers/{sha256}/original',
+  tags: ['villages'],
+  summary: 'The original voucher file as uploaded (staff only; the public get a re-encoded copy)',
+  middleware: [access({ who: ['accountant', 'inspector', 'admin'], scopeParam: 'code' })] as const,
+  request: { params: VillageParams.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/).openapi({ param: { name: 'sha256', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The original file, as an attachment', content: { 'application/octet-stream': { schema: { type: 'string' as const, format: 'binary' } } } },
+    401: errors[401],
+    403: errors[403],
+    404: errors[404],
+  },
+});
+
 export function registerImports(app: OpenAPIHono<AppEnv>) {
+  app.openapi(getOriginal, async (c) => {
+    const { code, sha256 } = c.req.valid('param');
+    const { deps } = c.var;
+    const voucher = await villageVoucher(deps.database.db, code, sha256);
+    const stream = voucher ? await deps.store.open(voucherKeys(sha256).original) : null;
+    if (!voucher || !stream) throw new DomainError('not_found', 'voucher_unknown', '本村没有这张凭证');
+    const ext = { 'image/jpeg': 'jpg', 'image/png': 'png', 'application/pdf': 'pdf' }[voucher.mime];
+    c.header('Content-Type', voucher.mime);
+    c.header('Content-Disposition', `attachment; filename="voucher-${sha256.slice(0, 12)}.${ext}"`);
+    c.header('Content-Security-Policy', "sandbox; default-src 'none'");
+    c.header('Cache-Control', 'private, no-store');
+    return c.body(Readable.toWeb(stream) as ReadableStream, 200);
+  });
+
   app.openapi(postImport, async (c) => {
     const { deps } = c.var;
     const upload = await receiveFiles(c, { field: 'file', maxFiles: 1, maxFileBytes: deps.config.bodyLimitUpload });

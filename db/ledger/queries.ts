@@ -247,3 +247,18 @@ export async function publicationPreview(db: Executor, villageCode: string, peri
     lastPublished: latest?.period ?? null,
   };
 }
+
+/** A voucher attached to an entry of the village (any status), for staff. */
+export async function villageVoucher(db: Executor, villageCode: string, sha256: string) {
+  const [row] = await db
+    .select({ sha256: vouchers.sha256, mime: vouchers.mime, size: vouchers.size })
+    .from(vouchers)
+    .where(
+      and(
+        eq(vouchers.sha256, sha256),
+        sql`exists (select 1 from ${entryVouchers} ev join ${ledgerEntries} e on e.id = ev.entry_id
+                     where ev.voucher_sha256 = ${vouchers.sha256} and e.village_code = ${villageCode})`,
+      ),
+    );
+  return row ?? null;
+}

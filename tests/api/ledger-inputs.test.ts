@@ -185,6 +185,18 @@ describe('ZIP uploads', () => {
       .innerJoin(ledgerEntries, eq(ledgerEntries.id, entryVouchers.entryId))
       .where(eq(ledgerEntries.voucherNo, a));
     expect(links.map((l) => l.page).sort()).toEqual([1, 2]);
+
+    // Staff get the original, byte for byte; the public only once published (and then a re-encoded copy).
+    const [v] = await t.database.db
+      .select({ sha: entryVouchers.voucherSha256 })
+      .from(entryVouchers)
+      .innerJoin(ledgerEntries, eq(ledgerEntries.id, entryVouchers.entryId))
+      .where(sql`${ledgerEntries.voucherNo} = ${a} and ${entryVouchers.page} = 1`);
+    const original = await t.request(`${base}/vouchers/${v!.sha}/original`, { cookie });
+    expect(original.status).toBe(200);
+    expect(original.headers.get('content-disposition')).toContain('attachment');
+    expect(Buffer.from(await original.arrayBuffer()).equals(png)).toBe(true);
+    expect((await t.request(`/api/v1/public/vouchers/${v!.sha}`)).status).toBe(404);
   });
 });
 
@@ -266,6 +278,15 @@ describe('single voucher uploads', () => {
     expect(await res.json()).toMatchObject({ pages: [{ page: 1, mime: 'image/png' }] });
     expect((await t.request(`${base}/publications`, { method: 'POST', json: { period: '2025-01' }, cookie })).status).toBe(200);
     await refused(() => attach(new Uint8Array(png), 'again.png'), 409, 'published_immutable');
+
+    // Published: the public get the re-encoded copy and a WebP thumbnail, never the original bytes.
+    const sha = ((await res.clone().json()) as { pages: { sha256: string }[] }).pages[0]!.sha256;
+    const copy = await t.request(`/api/v1/public/vouchers/${sha}`);
+    expect(copy.status).toBe(200);
+    expect(copy.headers.get('content-type')).toBe('image/png');
+    const thumb = await t.request(`/api/v1/public/vouchers/${sha}?size=thumbnail`);
+    expect(thumb.headers.get('content-type')).toBe('image/webp');
+    expect((await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).format).toBe('webp');
   });
 });
 

@@ -95,6 +95,13 @@ export const policies: RoutePolicy[] = [
   publicRoute('/api/v1/public/villages/{code}/log/leaves', `/api/v1/public/villages/${VILLAGE}/log/leaves?start=0&end=1`),
   publicRoute('/api/v1/public/villages/{code}/log/inclusion', `/api/v1/public/villages/${VILLAGE}/log/inclusion?index=0&treeSize=1`),
   publicRoute('/api/v1/public/villages/{code}/log/consistency', `/api/v1/public/villages/${VILLAGE}/log/consistency?first=1&second=1`),
+  {
+    method: 'GET',
+    path: '/api/v1/villages/{code}/vouchers/{sha256}/original',
+    concrete: `/api/v1/villages/${VILLAGE}/vouchers/${'0'.repeat(64)}/original`,
+    who: ['accountant', 'inspector', 'admin'],
+    outOfScope: { path: `/api/v1/villages/${OTHER_VILLAGE}/vouchers/${'0'.repeat(64)}/original` },
+  },
   register('POST', '/powers', POWER),
   register('PUT', '/powers/{id}', POWER),
   register('DELETE', '/powers/{id}'),
