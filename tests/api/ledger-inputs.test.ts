@@ -275,12 +275,13 @@ describe('single voucher uploads', () => {
     const png = await sharp({ create: { width: 10, height: 10, channels: 3, background: '#00f' } }).png().toBuffer();
     const res = await attach(new Uint8Array(png), 'photo.png');
     expect(res.status, await res.clone().text()).toBe(201);
-    expect(await res.json()).toMatchObject({ pages: [{ page: 1, mime: 'image/png' }] });
+    const attached = (await res.json()) as { pages: { page: number; mime: string; sha256: string }[] };
+    expect(attached).toMatchObject({ pages: [{ page: 1, mime: 'image/png' }] });
     expect((await t.request(`${base}/publications`, { method: 'POST', json: { period: '2025-01' }, cookie })).status).toBe(200);
     await refused(() => attach(new Uint8Array(png), 'again.png'), 409, 'published_immutable');
 
     // Published: the public get the re-encoded copy and a WebP thumbnail, never the original bytes.
-    const sha = ((await res.clone().json()) as { pages: { sha256: string }[] }).pages[0]!.sha256;
+    const sha = attached.pages[0]!.sha256;
     const copy = await t.request(`/api/v1/public/vouchers/${sha}`);
     expect(copy.status).toBe(200);
     expect(copy.headers.get('content-type')).toBe('image/png');
