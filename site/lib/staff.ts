@@ -36,12 +36,4 @@ export function domainContext(Astro: AstroGlobal, actor: StaffActor) {
   return { db: services.db, now: services.now(), actor, requestId: services.requestId };
 }
 
-/** Amounts: integer fen to a yuan string with thousands separators (display only, no floats). */
-export function yuan(fen: number): string {
-  const sign = fen < 0 ? '-' : '';
-  const abs = Math.abs(fen);
-  const whole = Math.floor(abs / 100)
-    .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${sign}¥${whole}.${String(abs % 100).padStart(2, '0')}`;
-}
+export { yuan } from './format.ts';
