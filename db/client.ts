@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import type { ExtractTablesWithRelations } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
@@ -71,7 +72,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
 
   if (target.kind === 'pglite-memory') {
-    const client = new PGlite();
+    const client = new PGlite({ extensions: { pg_trgm } });
     await client.waitReady;
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     return { db, kind: 'pglite', location: 'memory', close: () => client.close() };
@@ -100,7 +101,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
   let client: PGlite;
   try {
-    client = new PGlite(dir);
+    // Every extension a migration creates must be loaded at every open.
+    client = new PGlite(dir, { extensions: { pg_trgm } });
     await client.waitReady;
   } catch (err) {
     await release();
