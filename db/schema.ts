@@ -388,3 +388,100 @@ export const publications = pgTable(
     index('publications_tree_idx').on(t.villageCode, t.treeSize),
   ],
 );
+
+// ---------------------------------------------------------------------------------------------
+// Checks (the anomaly rules): thresholds per region, runs, alerts and their lifecycle.
+
+/** A rule's parameters set for a region, inherited downward (county → township → village).
+ * Every change is a new row with the next version; the latest version of a region applies. */
+export const ruleParameters = pgTable(
+  'rule_parameters',
+  {
+    id: uuid('id').primaryKey(),
+    ruleId: text('rule_id').notNull(),
+    regionCode: text('region_code')
+      .notNull()
+      .references(() => regions.code),
+    version: integer('version').notNull(),
+    /** Only the parameters set here; the rest come from above or from the rule's defaults. */
+    params: jsonb('params').$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    createdBy: uuid('created_by'),
+    note: text('note'),
+  },
+  (t) => [uniqueIndex('rule_parameters_version_key').on(t.ruleId, t.regionCode, t.version)],
+);
+
+export const checkRuns = pgTable('check_runs', {
+  id: uuid('id').primaryKey(),
+  kind: text('kind', { enum: ['full', 'incremental'] }).notNull(),
+  status: text('status', { enum: ['queued', 'running', 'done', 'failed'] }).notNull(),
+  regionCode: text('region_code').notNull(),
+  /** Villages of an incremental run (null: every village of the region). */
+  villages: jsonb('villages').$type<string[] | null>(),
+  asOf: date('as_of', { mode: 'string' }).notNull(),
+  requestedBy: uuid('requested_by'),
+  queuedAt: timestamp('queued_at', { withTimezone: true }).notNull(),
+  startedAt: timestamp('started_at', { withTimezone: true }),
+  finishedAt: timestamp('finished_at', { withTimezone: true }),
+  alertsOpened: integer('alerts_opened').notNull().default(0),
+  alertsUpdated: integer('alerts_updated').notNull().default(0),
+  durationMs: integer('duration_ms'),
+  /** Rules that threw: [{ rule, message }]; the other rules carried on. */
+  failures: jsonb('failures').$type<{ rule: string; message: string }[]>().notNull().default([]),
+});
+
+export const alertStatuses = ['open', 'acknowledged', 'investigating', 'resolved', 'dismissed'] as const;
+
+export const alerts = pgTable(
+  'alerts',
+  {
+    id: uuid('id').primaryKey(),
+    /** SHA-256 of rule id and subject: the same rule about the same subject is the same alert. */
+    fingerprint: text('fingerprint').notNull().unique(),
+    ruleId: text('rule_id').notNull(),
+    ruleVersion: integer('rule_version').notNull(),
+    /** The parameter versions that raised it, e.g. "519901000000@2,519901101000@1" (or "default"). */
+    paramsVersion: text('params_version').notNull(),
+    villageCode: text('village_code').references(() => regions.code),
+    regionCode: text('region_code')
+      .notNull()
+      .references(() => regions.code),
+    period: text('period'),
+    severity: text('severity', { enum: ['high', 'medium', 'low'] }).notNull(),
+    status: text('status', { enum: alertStatuses }).notNull().default('open'),
+    title: text('title').notNull(),
+    summary: text('summary').notNull(),
+    figures: jsonb('figures').$type<Record<string, unknown>>().notNull(),
+    entries: jsonb('entries').$type<{ id: string; voucherNo: string; date: string; amountFen: number }[]>().notNull(),
+    firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull(),
+    lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
+    lastRunId: uuid('last_run_id'),
+    /** Set when a later run no longer finds it (history is kept). */
+    goneAt: timestamp('gone_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('alerts_region_status_idx').on(t.regionCode, t.status),
+    index('alerts_village_idx').on(t.villageCode),
+    index('alerts_rule_idx').on(t.ruleId),
+  ],
+);
+
+export const dismissalReasons = ['false_positive', 'explained', 'duplicate', 'below_materiality', 'other'] as const;
+
+export const alertEvents = pgTable(
+  'alert_events',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    alertId: uuid('alert_id')
+      .notNull()
+      .references(() => alerts.id),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+    actorId: uuid('actor_id'),
+    fromStatus: text('from_status'),
+    toStatus: text('to_status').notNull(),
+    reason: text('reason', { enum: dismissalReasons }),
+    note: text('note'),
+  },
+  (t) => [index('alert_events_alert_idx').on(t.alertId)],
+);
