@@ -32,7 +32,8 @@ export interface Database {
 export type DatabaseTarget =
   | { kind: 'postgres'; url: string; maxConnections?: number }
   | { kind: 'pglite'; dir: string }
-  | { kind: 'pglite-memory' };
+  /** In memory; optionally started from a data directory dump (PGlite's dumpDataDir). */
+  | { kind: 'pglite-memory'; loadDataDir?: Blob };
 
 export class DatabaseLockedError extends Error {
   constructor(dir: string) {
@@ -72,7 +73,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
   }
 
   if (target.kind === 'pglite-memory') {
-    const client = new PGlite({ extensions: { pg_trgm } });
+    const client = new PGlite({ extensions: { pg_trgm }, ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}) });
     await client.waitReady;
     const db = drizzlePglite(client, { schema }) as unknown as Db;
     return { db, kind: 'pglite', location: 'memory', close: () => client.close() };

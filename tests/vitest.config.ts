@@ -18,9 +18,14 @@ export default defineConfig({
     hookTimeout: 120_000,
     projects: [
       { extends: true, test: { name: 'unit', include: ['tests/unit/**/*.test.ts'] } },
-      { extends: true, test: { name: 'pglite', include: dbSuite, provide: { database: 'pglite' } } },
+      { extends: true, test: { name: 'pglite', include: dbSuite, provide: { database: 'pglite' }, globalSetup: ['tests/support/demo-snapshot.ts'] } },
       ...(postgresUrl
-        ? [{ extends: true, test: { name: 'postgres', include: dbSuite, provide: { database: 'postgres' as const } } }]
+        ? [
+            {
+              extends: true,
+              test: { name: 'postgres', include: dbSuite, provide: { database: 'postgres' as const }, globalSetup: ['tests/support/demo-snapshot.ts'] },
+            },
+          ]
         : []),
       {
         extends: true,

@@ -4,14 +4,14 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hasChromium, launchBrowser } from '../support/browser.ts';
-import { removeDir, startServer, tempDir, type ServerProcess } from '../support/server.ts';
+import { demoDataDirCopy, removeDir, startServer, type ServerProcess } from '../support/server.ts';
 
 const PHONE = { viewport: { width: 360, height: 740 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 describe.skipIf(!hasChromium)('browser smoke test (chromium, 360 px)', () => {
   let server: ServerProcess;
   let browser: Browser;
-  const dir = tempDir();
+  const dir = demoDataDirCopy();
   // Kept after the run for a person to look at.
   const shots = path.join(tmpdir(), 'ygcw-screenshots');
 

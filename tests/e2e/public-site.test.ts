@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoDir } from '../../db/demo.ts';
 import { hasChromium, launchBrowser } from '../support/browser.ts';
-import { removeDir, startServer, tempDir, type ServerProcess } from '../support/server.ts';
+import { demoDataDirCopy, removeDir, startServer, type ServerProcess } from '../support/server.ts';
 
 const truth = JSON.parse(await readFile(path.join(demoDir, 'truth.json'), 'utf8')) as {
   villages: string[];
@@ -36,7 +36,7 @@ const routes = (village: string, period: string, entryId: string) => [
 describe.skipIf(!hasChromium)('the public site', () => {
   let server: ServerProcess;
   let browser: Browser;
-  const dir = tempDir();
+  const dir = demoDataDirCopy();
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([startServer({ DATA_DIR: dir, ADMIN_PASSWORD: 'admin-password-1' }), launchBrowser()]);

@@ -3,18 +3,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { newLogKeyPem } from '../../api/log-key.ts';
 import { signerFromPem, type LogSigner } from '../../db/ledger/checkpoint.ts';
 import { createFileStore, type BlobStore } from '../../db/vouchers/storage.ts';
 import { createFrontDoor } from '../../api/app.ts';
 import { parseConfig, type Config } from '../../api/config.ts';
 import { systemActor } from '../../db/audit.ts';
-import { loadDemo, readDemoRegions } from '../../db/demo.ts';
+import { readDemoRegions } from '../../db/demo.ts';
 import { upsertRegions } from '../../db/regions.ts';
 import type { Role } from '../../db/schema.ts';
 import { createUser } from '../../db/users.ts';
-import { freshDatabase, type TestDatabase } from './database.ts';
+import { DEMO_NOW } from './demo-snapshot.ts';
+import { demoDatabase, freshDatabase, type TestDatabase } from './database.ts';
 
 export const ADMIN = { username: 'admin', password: 'admin-password-1' };
 export const PASSWORD = 'correct-horse-battery';
@@ -37,17 +38,18 @@ export interface TestApp {
 /** Registers hooks that build a fresh app per test file; the object is filled in beforeAll. */
 /** `demo`: 'regions' (default) loads the demo county's regions, 'full' the whole demo (ledgers published), 'none' nothing. */
 export function useTestApp(options: { demo?: 'none' | 'regions' | 'full'; config?: Record<string, string> } = {}): TestApp {
-  const t = { now: new Date('2026-01-15T08:00:00Z') } as TestApp;
+  const t = { now: new Date(DEMO_NOW) } as TestApp;
   beforeAll(async () => {
-    t.database = await freshDatabase();
+    const demo = options.demo ?? 'regions';
+    t.database = demo === 'full' ? await demoDatabase() : await freshDatabase();
     t.config = parseConfig({ DATA_DIR: '/nonexistent', ...options.config });
     const ctx = { db: t.database.db, now: t.now, actor: systemActor('test') };
     t.dataDir = mkdtempSync(path.join(tmpdir(), 'ygcw-test-'));
-    t.signer = signerFromPem('test-log', newLogKeyPem());
-    t.store = createFileStore(path.join(t.dataDir, 'vouchers'));
-    const demo = options.demo ?? 'regions';
+    // The full demo comes with the key that signed its log and the store holding its vouchers.
+    const snapshot = demo === 'full' ? inject('demo') : null;
+    t.signer = signerFromPem('test-log', snapshot?.keyPem ?? newLogKeyPem());
+    t.store = createFileStore(snapshot?.storeDir ?? path.join(t.dataDir, 'vouchers'));
     if (demo === 'regions') await upsertRegions({ ...ctx, input: await readDemoRegions() });
-    if (demo === 'full') await loadDemo({ db: t.database.db, now: t.now, signer: t.signer, store: t.store });
     await createUser({ ...ctx, input: { ...ADMIN, role: 'admin', scope: '000000000000', displayName: '管理员' } });
     const app = createFrontDoor({ database: t.database, config: t.config, now: () => t.now, signer: t.signer, store: t.store });
     t.request = (path, init = {}) => {

@@ -1,6 +1,7 @@
 // Starts the real server (`node api/main.ts`, as `npm start` does) in a child process.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { inject } from 'vitest';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { root } from '../../api/build.ts';
@@ -17,6 +18,14 @@ export interface ServerProcess {
 }
 
 export const tempDir = (prefix = 'ygcw-e2e-') => mkdtempSync(path.join(tmpdir(), prefix));
+
+/** A private copy of the e2e project's prepared demo data directory (see build-once.ts): a server
+ * started on it serves the demo county at once (admin password: admin-password-1). */
+export function demoDataDirCopy(): string {
+  const dir = tempDir('ygcw-e2e-copy-');
+  cpSync(inject('demoDataDir'), dir, { recursive: true });
+  return dir;
+}
 export const removeDir = (dir: string) => rmSync(dir, { recursive: true, force: true });
 
 /** Spawns the server; resolves once it prints its address, rejects if it exits first. */
