@@ -14,6 +14,7 @@ import { identify } from './access.ts';
 import type { AppEnv, Deps } from './env.ts';
 import { errorBody, errorResponse } from './errors.ts';
 import { registerAdmin } from './routes/admin.ts';
+import { registerChecks } from './routes/checks.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerImports } from './routes/imports.ts';
 import { registerPublic } from './routes/public.ts';
@@ -85,6 +86,7 @@ export function createApi(): OpenAPIHono<AppEnv> {
   registerImports(api);
   registerPublic(api);
   registerRegisters(api);
+  registerChecks(api);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',

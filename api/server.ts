@@ -8,6 +8,7 @@ import compression from 'compression';
 import { openDatabase, type Database } from '../db/client.ts';
 import { prepareDatabase } from '../db/startup.ts';
 import { createFileStore } from '../db/vouchers/storage.ts';
+import { startRunWorker } from '../jobs/checks.ts';
 import { createFrontDoor, type AstroHandler } from './app.ts';
 import { loadLogSigner } from './log-key.ts';
 import { clientDir, ensureBuilt, serverEntry } from './build.ts';
@@ -82,6 +83,10 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
     }
     log(lines.join('\n'));
 
+    // Queued check runs (from the API) are claimed by one worker per process; SKIP LOCKED keeps
+    // several processes from running the same run.
+    const worker = startRunWorker(database.db, now);
+
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
@@ -90,6 +95,7 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
+        await worker.stop();
         await database.close();
       })());
     return { server, database, url, stop };

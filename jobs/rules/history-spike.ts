@@ -1,0 +1,192 @@
+// history-spike: a village's monthly total in an account exceeds Q3 + 3·IQR of its own previous
+// 24 months (Tukey's far-out fence), given at least 10 months of history. The history is the
+// months in which the village spent in that account; spending approved beforehand by a decision
+// and fixed cadre pay are left out, and a rise over the village's usual month below the
+// materiality level is not reported.
+import { sql } from 'drizzle-orm';
+import { median, quantile } from 'simple-statistics';
+import { z } from 'zod';
+import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
+import {
+  byDate,
+  cmp,
+  evidence,
+  groupBy,
+  inAccounts,
+  json,
+  jsonParam,
+  num,
+  paramsFor,
+  queryRows,
+  round,
+  spendingCtes,
+  yuan,
+  type EntryRow,
+} from './lib.ts';
+import type { Total } from './peer-outlier.ts';
+
+export const params = z.object({
+  /** k in Q3 + k·IQR. */
+  k: z.number().positive().default(3),
+  /** At least this many months with spending in the account among the previous ones. */
+  minMonths: z.number().int().min(4).default(10),
+  /** How many previous months make the history. */
+  lookbackMonths: z.number().int().min(4).default(24),
+  /** Materiality: the month must exceed the village's median month by at least this many fen (default T_major ¥10,000). */
+  minExcessFen: z.number().int().min(0).default(1_000_000),
+  /** Accounts not checked (fixed cadre pay). */
+  excludeAccounts: z.array(z.string()).default(['51301']),
+});
+export type Params = z.infer<typeof params>;
+const DEFAULTS = params.parse({});
+
+export interface Input {
+  /** Monthly totals of the scope's villages (all months up to asOf). */
+  totals: Total[];
+  /** The entries behind the candidate months, by `${village}|${account}|${period}`. */
+  entries: Record<string, EntryRow[]>;
+}
+
+export interface Spike {
+  total: Total;
+  months: number;
+  q1Fen: number;
+  q3Fen: number;
+  fenceFen: number;
+  medianFen: number;
+}
+
+const keyOf = (t: { villageCode: string; account: string; period: string }) => `${t.villageCode}|${t.account}|${t.period}`;
+
+/** Months since year 0 of a YYYY-MM period (to count months between periods). */
+const monthIndex = (period: string) => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7)) - 1;
+
+/** The months of the scope's villages that spike above their own history. */
+export function historySpikes(totals: Total[], byRegion: ParamsByRegion<Params>, scope: RuleScope): Spike[] {
+  const inScope = new Set(scope.villages);
+  const series = groupBy(
+    totals.filter((t) => inScope.has(t.villageCode)),
+    (t) => `${t.villageCode}|${t.account}`,
+  );
+  const out: Spike[] = [];
+  for (const list of series.values()) {
+    const first = list[0]!;
+    const p = paramsFor(byRegion, first.villageCode, DEFAULTS);
+    if (inAccounts(first.account, p.excludeAccounts)) continue;
+    const sorted = [...list].sort((a, b) => cmp(a.period, b.period));
+    for (const t of sorted) {
+      const m = monthIndex(t.period);
+      const history = sorted.filter((h) => monthIndex(h.period) < m && monthIndex(h.period) >= m - p.lookbackMonths).map((h) => h.totalFen);
+      if (history.length < p.minMonths) continue;
+      const [q1, q3] = quantile(history, [0.25, 0.75]) as [number, number];
+      const fence = q3 + p.k * (q3 - q1);
+      const med = median(history);
+      if (t.totalFen <= fence || t.totalFen - med < p.minExcessFen) continue;
+      out.push({
+        total: t,
+        months: history.length,
+        q1Fen: Math.round(q1),
+        q3Fen: Math.round(q3),
+        fenceFen: Math.round(fence),
+        medianFen: Math.round(med),
+      });
+    }
+  }
+  return out.sort((a, b) => cmp(keyOf(a.total), keyOf(b.total)));
+}
+
+const monthText = (period: string) => `${period.slice(0, 4)}年${Number(period.slice(5))}月`;
+
+export const rule = defineRule({
+  id: 'history-spike',
+  version: 1,
+  title: { zh: '月支出较本村历史异常激增', en: 'Monthly spending spike against own history' },
+  description: {
+    zh: '某村某科目的月支出超过本村前 24 个月的 Q3 + 3×IQR（至少 10 个月的历史）。',
+    en: "A village's monthly total in an account exceeds Q3 + 3·IQR of its own previous 24 months (at least 10 months of history).",
+  },
+  basis:
+    '审计分析性复核程序（《中国注册会计师审计准则第1313号——分析程序》趋势分析）；Tukey 四分位距离群界限；《农村集体经济组织财务制度》关于支出控制的规定',
+  severity: 'medium',
+  params,
+  async gather(db, scope, byRegion) {
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`with ${spendingCtes(scope)}
+        select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
+          from spend s
+         where not s.decided
+         group by s.village_code, s.account_code, s.period
+         order by s.village_code, s.account_code, s.period`,
+    );
+    const totals = rows.map((r): Total => ({
+      villageCode: String(r.village_code),
+      account: String(r.account),
+      accountName: String(r.account_name),
+      period: String(r.period),
+      totalFen: num(r.total_fen),
+    }));
+    const candidates = historySpikes(totals, byRegion, scope).map((s) => ({
+      village: s.total.villageCode,
+      account: s.total.account,
+      period: s.total.period,
+    }));
+    const entries: Record<string, EntryRow[]> = {};
+    if (candidates.length) {
+      const found = await queryRows<Record<string, unknown>>(
+        db,
+        sql`with ${spendingCtes(scope)}
+          select c.village, c.account, c.period,
+                 json_agg(json_build_object('id', s.id, 'villageCode', s.village_code, 'voucherNo', s.voucher_no,
+                                            'date', s.date, 'amountFen', s.amount_fen) order by s.date, s.voucher_no) as entries
+            from json_to_recordset(${jsonParam(candidates)}) as c(village text, account text, period text)
+            join spend s on s.village_code = c.village and s.account_code = c.account and s.period = c.period
+           where not s.decided
+           group by c.village, c.account, c.period`,
+      );
+      for (const f of found) {
+        entries[`${String(f.village)}|${String(f.account)}|${String(f.period)}`] = json<Record<string, unknown>[]>(f.entries).map((e) => ({
+          id: String(e.id),
+          villageCode: String(e.villageCode),
+          voucherNo: String(e.voucherNo),
+          date: String(e.date),
+          amountFen: num(e.amountFen),
+        }));
+      }
+    }
+    return { totals, entries };
+  },
+  evaluate(input, byRegion, scope) {
+    return historySpikes(input.totals, byRegion, scope).map((s): Finding => {
+      const t = s.total;
+      const p = paramsFor(byRegion, t.villageCode, DEFAULTS);
+      const entries = [...(input.entries[keyOf(t)] ?? [])].sort(byDate);
+      return {
+        subject: `${t.villageCode}:${t.account}:${t.period}`,
+        villageCode: t.villageCode,
+        regionCode: t.villageCode,
+        period: t.period,
+        severity: 'medium',
+        title: `${t.accountName}月支出较历史激增`,
+        summary:
+          `${monthText(t.period)}${t.accountName}合计 ${yuan(t.totalFen)}（${entries.length} 笔），` +
+          `超过本村此前 ${s.months} 个月的异常上限 ${yuan(s.fenceFen)}（Q3 ${yuan(s.q3Fen)} + ${p.k}×IQR ${yuan(s.q3Fen - s.q1Fen)}），` +
+          `约为月中位数 ${yuan(s.medianFen)} 的 ${s.medianFen > 0 ? round(t.totalFen / s.medianFen, 1) : '∞'} 倍`,
+        entries: entries.map(evidence),
+        figures: {
+          accountCode: t.account,
+          totalFen: t.totalFen,
+          q1Fen: s.q1Fen,
+          q3Fen: s.q3Fen,
+          fenceFen: s.fenceFen,
+          medianFen: s.medianFen,
+          excessFen: t.totalFen - s.fenceFen,
+          months: s.months,
+          k: p.k,
+        },
+      };
+    });
+  },
+});
+
+export default rule;

@@ -1,0 +1,202 @@
+// Helpers shared by the check rules: running raw SQL on either driver, the set of spending
+// entries a rule looks at (published, dated on or before asOf, reversals netted out), money in
+// yuan for people (integer arithmetic only), and small pure helpers for evaluate.
+import { sql, type SQL } from 'drizzle-orm';
+import type { Executor } from '../../db/client.ts';
+import { maskText } from '../../db/privacy.ts';
+import type { EvidenceEntry, ParamsByRegion, RuleScope } from './rule.ts';
+
+/** Rows of a raw query, whichever driver ran it (PGlite answers `{ rows }`, postgres.js an array). */
+export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
+  return Array.isArray(result) ? result : (result.rows ?? []);
+}
+
+/** A JSON array parameter usable on both drivers. */
+export const jsonParam = (value: unknown): SQL => sql`${JSON.stringify(value)}::json`;
+
+/** `select … from` the villages of the scope, as a set (for `in (…)`). */
+export const scopeVillages = (scope: RuleScope): SQL => sql`(select json_array_elements_text(${jsonParam(scope.villages)}))`;
+
+/**
+ * CTE bodies `rev` and `spend`: the published expenses dated on or before asOf of the given
+ * villages (the scope's by default; null for every village), each with its amount net of any
+ * published reversal dated on or before asOf. Reversal entries themselves are left out, and so is
+ * an entry that a reversal cancels entirely: a reversed entry and its reversal are not spending.
+ * `decision_known` says whether the village has a decision with the entry's (normalised) ref,
+ * `decided_on` is its date and `decided` whether it came on or before the payment.
+ * Use as `with ${spendingCtes(scope)} select … from spend`.
+ */
+export function spendingCtes(scope: RuleScope, villages: SQL | null = scopeVillages(scope)): SQL {
+  return sql`rev as (
+      select r.reverses_id, sum(r.amount_fen) as amount_fen
+        from ledger_entries r
+       where r.reverses_id is not null and r.status = 'published' and r.date <= ${scope.asOf}::date
+       group by r.reverses_id),
+    dec as materialized (
+      select x.village_code, x.k, min(x.decided_on) as decided_on
+        from (select d.village_code, ${normalizeRefSql(sql`d.ref`)} as k, d.decided_on from decisions d
+               ${villages ? sql`where d.village_code in ${villages}` : sql``}) x
+       group by x.village_code, x.k),
+    base as materialized (
+      select e.id, e.village_code, e.date, e.period, e.year, e.voucher_no, e.summary, e.account_standard, e.account_code,
+             e.amount_fen, e.counterparty, e.payment_method, e.invoice_no, e.handler, e.decision_ref,
+             ${normalizeRefSql(sql`e.decision_ref`)} as decision_key
+        from ledger_entries e
+       where e.status = 'published' and e.direction = 'expense' and e.reverses_id is null
+         and e.date <= ${scope.asOf}::date
+         ${villages ? sql`and e.village_code in ${villages}` : sql``}),
+    spend as materialized (
+      select e.id, e.village_code, to_char(e.date, 'YYYY-MM-DD') as date, e.period, e.year, e.voucher_no, e.summary,
+             e.account_code, coalesce(a.name, e.account_code) as account_name,
+             (e.amount_fen + coalesce(rev.amount_fen, 0))::bigint as amount_fen, e.counterparty,
+             e.payment_method, e.invoice_no, e.handler, e.decision_ref,
+             dec.k is not null as decision_known, to_char(dec.decided_on, 'YYYY-MM-DD') as decided_on,
+             coalesce(dec.decided_on <= e.date, false) as decided
+        from base e
+        left join rev on rev.reverses_id = e.id
+        left join accounts a on a.standard = e.account_standard and a.code = e.account_code
+        left join dec on dec.village_code = e.village_code and dec.k = e.decision_key and e.decision_key <> ''
+       where e.amount_fen + coalesce(rev.amount_fen, 0) > 0)`;
+}
+
+/** The villages of the counties of the scope's villages (peers for county-wide comparisons). */
+export const countyVillages = (scope: RuleScope): SQL =>
+  sql`(select r.code from regions r where r.level = 'village'
+          and left(r.code, 6) in (select left(v, 6) from json_array_elements_text(${jsonParam(scope.villages)}) as v))`;
+
+/** Numbers from the database: bigint and numeric arrive as strings on postgres.js. */
+export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+
+/** Fen as yuan for people: 126000 → "¥1,260.00" (integer arithmetic, no floats). */
+export function yuan(fen: number): string {
+  if (!Number.isSafeInteger(fen)) throw new TypeError(`amount in fen must be an integer: ${fen}`);
+  const negative = fen < 0;
+  const abs = negative ? -fen : fen;
+  const cents = abs % 100;
+  const whole = (abs - cents) / 100;
+  const grouped = String(whole).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${negative ? '-' : ''}¥${grouped}.${String(cents).padStart(2, '0')}`;
+}
+
+/** A ratio as a percentage for people: 0.2345 → "23.5%". */
+export const percent = (ratio: number, digits = 1): string => `${(ratio * 100).toFixed(digits)}%`;
+
+/** Rounds a statistic to a few decimals for the figures (stable, readable). */
+export const round = (x: number, digits = 4): number => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/** The evidence entry of a gathered row. */
+export interface EntryRow {
+  id: string;
+  villageCode: string;
+  voucherNo: string;
+  date: string;
+  amountFen: number;
+}
+
+export const evidence = (e: EntryRow): EvidenceEntry => ({
+  id: e.id,
+  villageCode: e.villageCode,
+  voucherNo: e.voucherNo,
+  date: e.date,
+  amountFen: e.amountFen,
+});
+
+/** Orders entries by date, then voucher number, then id (a stable order for evidence and groups). */
+export const byDate = (a: EntryRow, b: EntryRow): number => cmp(a.date, b.date) || cmp(a.voucherNo, b.voucherNo) || cmp(a.id, b.id);
+
+/** Days from `a` to `b` (YYYY-MM-DD). */
+export const daysBetween = (a: string, b: string): number =>
+  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / 86_400_000);
+
+/** The day `n` days after `d` (YYYY-MM-DD). */
+export const addDays = (d: string, n: number): string => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+
+/** The township (9-digit prefix) and county (6-digit prefix) codes of a village or township. */
+export const townshipOf = (code: string): string => `${code.slice(0, 9)}000`;
+export const countyOf = (code: string): string => `${code.slice(0, 6)}000000`;
+
+/** The parameters of a region: its own, else its township's or county's, else the rule's defaults. */
+export function paramsFor<T>(params: ParamsByRegion<T>, code: string, defaults: T): T {
+  return params.get(code) ?? params.get(townshipOf(code)) ?? params.get(countyOf(code)) ?? defaults;
+}
+
+/** The parameters of every village of the scope. */
+export const villageParams = <T>(params: ParamsByRegion<T>, scope: RuleScope, defaults: T): T[] =>
+  scope.villages.length ? scope.villages.map((v) => paramsFor(params, v, defaults)) : [defaults];
+
+/** Compares strings for sorting. */
+export const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The account names of the standard chart used in sentences. */
+export const ACCOUNT_NAMES: Readonly<Record<string, string>> = {
+  '511': '经营支出',
+  '512': '税金及附加',
+  '513': '管理费用',
+  '51301': '报酬',
+  '51302': '办公费',
+  '51303': '差旅费',
+  '51304': '招待费',
+  '51305': '会议费',
+  '51306': '维修费',
+  '514': '公益支出',
+  '515': '其他支出',
+  '521': '所得税费用',
+};
+
+/** "招待费" for 51304, or "科目 51399" for an account the table does not name. */
+export const accountName = (code: string): string => ACCOUNT_NAMES[code] ?? `科目 ${code}`;
+
+/** An account code: 3 digits, or 5 for a sub-account. */
+export const ACCOUNT_CODE = /^[0-9]{3}([0-9]{2})?$/;
+
+/** Characters removed when comparing invoice numbers or decision refs: white space and dashes of every kind. */
+const STRIP = /[\s\u00a0\u3000\u2010-\u2015\u2212\ufe58\ufe63-]/g;
+
+/** Normalises an invoice number or decision ref: full-width → ASCII, upper case, no spaces or dashes. */
+export function normalizeRef(value: string | null | undefined): string {
+  if (!value) return '';
+  return value
+    .replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(STRIP, '')
+    .toUpperCase();
+}
+
+const FULL_WIDTH = Array.from({ length: 0xff5e - 0xff01 + 1 }, (_, i) => String.fromCharCode(0xff01 + i)).join('');
+const ASCII = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+
+/** The same normalisation in SQL, for grouping in the database (must agree with normalizeRef). */
+export const normalizeRefSql = (expr: SQL): SQL =>
+  sql`upper(regexp_replace(translate(coalesce(${expr}, ''), ${FULL_WIDTH}, ${ASCII}), ${'[[:space:]\u00a0\u3000\u2010-\u2015\u2212\ufe58\ufe63-]'}, '', 'g'))`;
+
+/** A JSON value from the database: postgres.js and PGlite parse json columns, but be safe. */
+export const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+
+/** An entry's 摘要 quoted for a sentence, personal numbers masked (alerts travel by e-mail and webhook). */
+export const quote = (summary: string): string => `「${maskText(summary)}」`;
+
+/** Names (counterparties, officials) compared with full-width letters, digits and brackets as ASCII and without white space. */
+export const partyKey = (name: string): string =>
+  name.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/[\s\u00a0\u3000]/g, '');
+
+/** The same in SQL (must agree with partyKey). */
+export const partyKeySql = (expr: SQL): SQL =>
+  sql`regexp_replace(translate(coalesce(${expr}, ''), ${FULL_WIDTH}, ${ASCII}), ${'[[:space:]\u00a0\u3000]'}, '', 'g')`;
+
+/** Items grouped by a key, in their order. */
+export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/** Whether an account is one of a list, or a sub-account of one ("513" covers "51301"). */
+export const inAccounts = (account: string, list: readonly string[]): boolean => list.some((a) => account.startsWith(a));

@@ -1,0 +1,184 @@
+// peer-outlier: a village's monthly total in an account is far above the other villages of its
+// county in the same account and month: modified z-score 0.6745·(x − median)/MAD > 3.5 over at
+// least 8 peers (Iglewicz & Hoaglin). Spending approved beforehand by a decision (projects under
+// 四议两公开) and fixed cadre pay are left out, peers are the villages that spent in the account
+// that month, and an excess over the peers' median below the materiality level is not reported.
+import { sql } from 'drizzle-orm';
+import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { z } from 'zod';
+import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
+import {
+  byDate,
+  cmp,
+  countyOf,
+  countyVillages,
+  evidence,
+  groupBy,
+  inAccounts,
+  json,
+  jsonParam,
+  num,
+  paramsFor,
+  queryRows,
+  round,
+  spendingCtes,
+  yuan,
+  type EntryRow,
+} from './lib.ts';
+
+export const params = z.object({
+  /** Modified z-score above which a month is an outlier. */
+  threshold: z.number().positive().default(3.5),
+  /** At least this many other villages of the county spent in the account that month. */
+  minPeers: z.number().int().min(2).default(8),
+  /** Materiality: the month must exceed the peers' median by at least this many fen (default T_major ¥10,000). */
+  minExcessFen: z.number().int().min(0).default(1_000_000),
+  /** Accounts not compared (fixed cadre pay). */
+  excludeAccounts: z.array(z.string()).default(['51301']),
+});
+export type Params = z.infer<typeof params>;
+const DEFAULTS = params.parse({});
+
+/** A village's spending in one account and month (without decision-backed entries). */
+export interface Total {
+  villageCode: string;
+  account: string;
+  accountName: string;
+  period: string;
+  totalFen: number;
+}
+
+export interface Input {
+  /** Monthly totals of every village of the counties in scope (the peers included). */
+  totals: Total[];
+  /** The entries behind the candidate months, by `${village}|${account}|${period}`. */
+  entries: Record<string, EntryRow[]>;
+}
+
+export interface Outlier {
+  total: Total;
+  peers: number;
+  medianFen: number;
+  madFen: number;
+  z: number;
+}
+
+const keyOf = (t: { villageCode: string; account: string; period: string }) => `${t.villageCode}|${t.account}|${t.period}`;
+
+/** The months of the scope's villages that are outliers among their county's peers. */
+export function peerOutliers(totals: Total[], byRegion: ParamsByRegion<Params>, scope: RuleScope): Outlier[] {
+  const inScope = new Set(scope.villages);
+  const cells = groupBy(totals, (t) => `${countyOf(t.villageCode)}|${t.account}|${t.period}`);
+  const out: Outlier[] = [];
+  for (const t of totals) {
+    if (!inScope.has(t.villageCode) || t.totalFen <= 0) continue;
+    const p = paramsFor(byRegion, t.villageCode, DEFAULTS);
+    if (inAccounts(t.account, p.excludeAccounts)) continue;
+    const peers = cells
+      .get(`${countyOf(t.villageCode)}|${t.account}|${t.period}`)!
+      .filter((o) => o.villageCode !== t.villageCode && o.totalFen > 0)
+      .map((o) => o.totalFen);
+    if (peers.length < p.minPeers) continue;
+    const med = median(peers);
+    const mad = medianAbsoluteDeviation(peers);
+    if (mad === 0) continue;
+    const z = (0.6745 * (t.totalFen - med)) / mad;
+    if (z <= p.threshold || t.totalFen - med < p.minExcessFen) continue;
+    out.push({ total: t, peers: peers.length, medianFen: Math.round(med), madFen: Math.round(mad), z });
+  }
+  return out.sort((a, b) => cmp(keyOf(a.total), keyOf(b.total)));
+}
+
+const monthText = (period: string) => `${period.slice(0, 4)}年${Number(period.slice(5))}月`;
+
+export const rule = defineRule({
+  id: 'peer-outlier',
+  version: 1,
+  title: { zh: '月支出显著高于同县各村', en: 'Monthly spending far above peer villages' },
+  description: {
+    zh: '某村某科目的月支出远高于同县其他村同科目同月的水平：修正 z 值 0.6745·(x−中位数)/MAD 大于 3.5，且可比村不少于 8 个。',
+    en: "A village's monthly total in an account is far above the other villages of its county: modified z-score > 3.5 with at least 8 peers.",
+  },
+  basis:
+    '审计分析性复核程序（《中国注册会计师审计准则第1313号——分析程序》）；Iglewicz & Hoaglin 修正 z 值离群检验；《农村集体经济组织财务制度》关于支出控制的规定',
+  severity: 'medium',
+  params,
+  async gather(db, scope, byRegion) {
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`with ${spendingCtes(scope, countyVillages(scope))}
+        select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
+          from spend s
+         where not s.decided
+         group by s.village_code, s.account_code, s.period
+         order by s.village_code, s.account_code, s.period`,
+    );
+    const totals = rows.map((r): Total => ({
+      villageCode: String(r.village_code),
+      account: String(r.account),
+      accountName: String(r.account_name),
+      period: String(r.period),
+      totalFen: num(r.total_fen),
+    }));
+    const candidates = peerOutliers(totals, byRegion, scope).map((o) => ({
+      village: o.total.villageCode,
+      account: o.total.account,
+      period: o.total.period,
+    }));
+    const entries: Record<string, EntryRow[]> = {};
+    if (candidates.length) {
+      const found = await queryRows<Record<string, unknown>>(
+        db,
+        sql`with ${spendingCtes(scope)}
+          select c.village, c.account, c.period,
+                 json_agg(json_build_object('id', s.id, 'villageCode', s.village_code, 'voucherNo', s.voucher_no,
+                                            'date', s.date, 'amountFen', s.amount_fen) order by s.date, s.voucher_no) as entries
+            from json_to_recordset(${jsonParam(candidates)}) as c(village text, account text, period text)
+            join spend s on s.village_code = c.village and s.account_code = c.account and s.period = c.period
+           where not s.decided
+           group by c.village, c.account, c.period`,
+      );
+      for (const f of found) {
+        entries[`${String(f.village)}|${String(f.account)}|${String(f.period)}`] = json<Record<string, unknown>[]>(f.entries).map((e) => ({
+          id: String(e.id),
+          villageCode: String(e.villageCode),
+          voucherNo: String(e.voucherNo),
+          date: String(e.date),
+          amountFen: num(e.amountFen),
+        }));
+      }
+    }
+    return { totals, entries };
+  },
+  evaluate(input, byRegion, scope) {
+    return peerOutliers(input.totals, byRegion, scope).map((o): Finding => {
+      const t = o.total;
+      const p = paramsFor(byRegion, t.villageCode, DEFAULTS);
+      const entries = [...(input.entries[keyOf(t)] ?? [])].sort(byDate);
+      return {
+        subject: `${t.villageCode}:${t.account}:${t.period}`,
+        villageCode: t.villageCode,
+        regionCode: t.villageCode,
+        period: t.period,
+        severity: 'medium',
+        title: `${t.accountName}月支出显著高于同县各村`,
+        summary:
+          `${monthText(t.period)}${t.accountName}合计 ${yuan(t.totalFen)}（${entries.length} 笔），` +
+          `同县其他 ${o.peers} 个村同月中位数 ${yuan(o.medianFen)}（MAD ${yuan(o.madFen)}），修正 z 值 ${o.z.toFixed(1)}，超过 ${p.threshold}`,
+        entries: entries.map(evidence),
+        figures: {
+          accountCode: t.account,
+          totalFen: t.totalFen,
+          medianFen: o.medianFen,
+          madFen: o.madFen,
+          excessFen: t.totalFen - o.medianFen,
+          z: round(o.z, 2),
+          threshold: p.threshold,
+          peers: o.peers,
+        },
+      };
+    });
+  },
+});
+
+export default rule;

@@ -1,0 +1,181 @@
+// related-party: a purchase or service payment goes to an official of the same village (两委
+// members, the 报账员) or to someone who handles the village's entries (经办人) — the payer
+// paying themselves.
+// Their own pay (51301), travel (51303) and meeting (51305) reimbursements are not purchases.
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { defineRule, type Finding } from './rule.ts';
+import {
+  byDate,
+  cmp,
+  evidence,
+  groupBy,
+  inAccounts,
+  num,
+  paramsFor,
+  partyKey,
+  partyKeySql,
+  queryRows,
+  quote,
+  scopeVillages,
+  spendingCtes,
+  yuan,
+  type EntryRow,
+} from './lib.ts';
+
+export const params = z.object({
+  /** Accounts whose payments to officials are their due (pay, travel, meeting reimbursements). */
+  exemptAccounts: z.array(z.string()).default(['51301', '51303', '51305']),
+});
+export type Params = z.infer<typeof params>;
+const DEFAULTS = params.parse({});
+
+export interface Row extends EntryRow {
+  accountCode: string;
+  accountName: string;
+  summary: string;
+  counterparty: string;
+  handler: string | null;
+}
+
+export interface Person {
+  villageCode: string;
+  name: string;
+  /** 职务, e.g. "报账员". */
+  post: string;
+}
+
+export interface Input {
+  entries: Row[];
+  /** The officials of each village (两委, 报账员) and the other people who handle its entries (post "经办人"). */
+  people: Person[];
+}
+
+/** Names compared without white space. */
+const bare = partyKey;
+
+/** What may follow a person's name when the payee is that person trading on their own account. */
+const OWN_ACCOUNT = /^(?:[（(]?个体(?:工商户|户)?[）)]?|个人)$/;
+
+/**
+ * Whether a counterparty is the person: the same name (white space aside), or the name followed by
+ * a mark of trading on their own account ("崔伟（个体）", "崔伟个体工商户"). A longer name that
+ * merely begins or contains it ("崔伟明", "底洞崔伟五金店") is not matched: a village's shops and
+ * villagers share names with its officials too often for that to be evidence.
+ */
+export function namesPerson(counterparty: string, name: string): 'same' | 'own-account' | null {
+  const c = bare(counterparty);
+  const n = bare(name);
+  if (!n || !c) return null;
+  if (c === n) return 'same';
+  if (c.startsWith(n) && OWN_ACCOUNT.test(c.slice(n.length))) return 'own-account';
+  return null;
+}
+
+export const rule = defineRule({
+  id: 'related-party',
+  version: 1,
+  title: { zh: '向本村干部或报账人员付款', en: 'Payment to an official of the village' },
+  description: {
+    zh: '采购或劳务等支出的收款方是本村两委成员、报账员或该笔支出的经办人（本人报酬、差旅费、会议费报销除外）。',
+    en: 'A purchase or service payment goes to an official or the accountant of the same village (their own pay, travel and meeting reimbursements excepted).',
+  },
+  basis:
+    '《中国共产党农村基层组织工作条例》及《农村基层干部廉洁履行职责若干规定（试行）》（禁止利用职权为本人、亲属谋取利益，不得违规插手工程项目和采购）；《农村集体经济组织财务制度》关于关联交易回避的规定；《中华人民共和国村民委员会组织法》第二十八条（村务监督）',
+  severity: 'high',
+  params,
+  async gather(db, scope) {
+    // The village's officials, and whoever handles its entries (经办人, the accountant above all).
+    const people = await queryRows<Record<string, unknown>>(
+      db,
+      sql`select x.village_code, x.name, x.post from (
+            select o.village_code, o.name, o.post, o.position as rank
+              from officials o where o.village_code in ${scopeVillages(scope)}
+            union
+            select e.village_code, e.handler, '经办人', 1000000
+              from ledger_entries e
+             where e.village_code in ${scopeVillages(scope)} and e.status = 'published' and e.handler is not null
+               and ${partyKeySql(sql`e.handler`)} <> ''
+               and not exists (select 1 from officials o where o.village_code = e.village_code
+                                  and ${partyKeySql(sql`o.name`)} = ${partyKeySql(sql`e.handler`)})) x
+          order by x.village_code, x.rank, x.name`,
+    );
+    const persons = people.map((p): Person => ({ villageCode: String(p.village_code), name: String(p.name), post: String(p.post) }));
+    // Pre-filter: payments whose counterparty begins with the name of one of them.
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`with ${spendingCtes(scope)},
+        names as materialized (
+          select distinct x.village_code, ${partyKeySql(sql`x.name`)} as name
+            from (select o.village_code, o.name from officials o where o.village_code in ${scopeVillages(scope)}
+                  union all
+                  select e.village_code, e.handler from ledger_entries e
+                   where e.village_code in ${scopeVillages(scope)} and e.status = 'published' and e.handler is not null) x)
+        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code, s.account_name, s.summary, s.counterparty, s.handler
+          from spend s
+         where s.counterparty is not null
+           and exists (select 1 from names n where n.village_code = s.village_code and n.name <> ''
+                         and strpos(${partyKeySql(sql`s.counterparty`)}, n.name) = 1)
+         order by s.village_code, s.date, s.voucher_no`,
+    );
+    const entries = rows.map((r): Row => ({
+      id: String(r.id),
+      villageCode: String(r.village_code),
+      voucherNo: String(r.voucher_no),
+      date: String(r.date),
+      amountFen: num(r.amount_fen),
+      accountCode: String(r.account_code),
+      accountName: String(r.account_name),
+      summary: String(r.summary),
+      counterparty: String(r.counterparty),
+      handler: r.handler === null ? null : String(r.handler),
+    }));
+    return { entries, people: persons };
+  },
+  evaluate(input, byRegion) {
+    const byVillage = groupBy(input.people, (p) => p.villageCode);
+    const findings: Finding[] = [];
+    for (const e of [...input.entries].sort(byDate)) {
+      const { exemptAccounts } = paramsFor(byRegion, e.villageCode, DEFAULTS);
+      if (inAccounts(e.accountCode, exemptAccounts)) continue;
+      const matches: { name: string; post: string; how: 'same' | 'own-account' }[] = [];
+      for (const p of byVillage.get(e.villageCode) ?? []) {
+        const how = namesPerson(e.counterparty, p.name);
+        if (how) matches.push({ name: p.name, post: p.post, how });
+      }
+      if (
+        e.handler &&
+        bare(e.handler) &&
+        bare(e.handler) === bare(e.counterparty) &&
+        !matches.some((m) => bare(m.name) === bare(e.handler!))
+      ) {
+        matches.push({ name: e.handler, post: '本笔经办人', how: 'same' });
+      }
+      if (!matches.length) continue;
+      matches.sort((a, b) => cmp(a.name, b.name) || cmp(a.post, b.post));
+      const who = matches.map((m) => `${m.post}${m.name}`).join('、');
+      const how = matches.some((m) => m.how === 'same') ? '即' : '为个体经营的';
+      findings.push({
+        subject: e.id,
+        villageCode: e.villageCode,
+        regionCode: e.villageCode,
+        period: e.date.slice(0, 7),
+        severity: 'high',
+        title: '向本村干部或经办人付款',
+        summary:
+          `${e.date} 凭证 ${e.voucherNo}${quote(e.summary)}（${e.accountName}）向「${e.counterparty}」支付 ${yuan(e.amountFen)}，` +
+          `收款方${how}本村${who}`,
+        entries: [evidence(e)],
+        figures: {
+          amountFen: e.amountFen,
+          accountCode: e.accountCode,
+          counterparty: e.counterparty,
+          officials: matches.map((m) => `${m.post}:${m.name}`).join(';'),
+        },
+      });
+    }
+    return findings;
+  },
+});
+
+export default rule;
