@@ -3,7 +3,6 @@
 // months in which the village spent in that account; spending approved beforehand by a decision
 // and fixed cadre pay are left out, and a rise over the village's usual month below the
 // materiality level is not reported.
-import { sql } from 'drizzle-orm';
 import { median, quantile } from 'simple-statistics';
 import { z } from 'zod';
 import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
@@ -11,15 +10,12 @@ import {
   byDate,
   cmp,
   evidence,
+  gatherMonthlyTotals,
   groupBy,
   inAccounts,
-  json,
-  jsonParam,
-  num,
+  monthlyKey,
   paramsFor,
-  queryRows,
   round,
-  spendingCtes,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -56,7 +52,7 @@ export interface Spike {
   medianFen: number;
 }
 
-const keyOf = (t: { villageCode: string; account: string; period: string }) => `${t.villageCode}|${t.account}|${t.period}`;
+const keyOf = monthlyKey;
 
 /** Months since year 0 of a YYYY-MM period (to count months between periods). */
 const monthIndex = (period: string) => Number(period.slice(0, 4)) * 12 + Number(period.slice(5, 7)) - 1;
@@ -109,53 +105,7 @@ export const rule = defineRule({
     '审计分析性复核程序（《中国注册会计师审计准则第1313号——分析程序》趋势分析）；Tukey 四分位距离群界限；《农村集体经济组织财务制度》关于支出控制的规定',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
-          from spend s
-         where not s.decided
-         group by s.village_code, s.account_code, s.period
-         order by s.village_code, s.account_code, s.period`,
-    );
-    const totals = rows.map((r): Total => ({
-      villageCode: String(r.village_code),
-      account: String(r.account),
-      accountName: String(r.account_name),
-      period: String(r.period),
-      totalFen: num(r.total_fen),
-    }));
-    const candidates = historySpikes(totals, byRegion, scope).map((s) => ({
-      village: s.total.villageCode,
-      account: s.total.account,
-      period: s.total.period,
-    }));
-    const entries: Record<string, EntryRow[]> = {};
-    if (candidates.length) {
-      const found = await queryRows<Record<string, unknown>>(
-        db,
-        sql`with ${spendingCtes(scope)}
-          select c.village, c.account, c.period,
-                 json_agg(json_build_object('id', s.id, 'villageCode', s.village_code, 'voucherNo', s.voucher_no,
-                                            'date', s.date, 'amountFen', s.amount_fen) order by s.date, s.voucher_no) as entries
-            from json_to_recordset(${jsonParam(candidates)}) as c(village text, account text, period text)
-            join spend s on s.village_code = c.village and s.account_code = c.account and s.period = c.period
-           where not s.decided
-           group by c.village, c.account, c.period`,
-      );
-      for (const f of found) {
-        entries[`${String(f.village)}|${String(f.account)}|${String(f.period)}`] = json<Record<string, unknown>[]>(f.entries).map((e) => ({
-          id: String(e.id),
-          villageCode: String(e.villageCode),
-          voucherNo: String(e.voucherNo),
-          date: String(e.date),
-          amountFen: num(e.amountFen),
-        }));
-      }
-    }
-    return { totals, entries };
-  },
+  gather: (db, scope, byRegion) => gatherMonthlyTotals(db, scope, (totals) => historySpikes(totals, byRegion, scope).map((s) => s.total)),
   evaluate(input, byRegion, scope) {
     return historySpikes(input.totals, byRegion, scope).map((s): Finding => {
       const t = s.total;

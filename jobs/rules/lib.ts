@@ -200,3 +200,71 @@ export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<st
 
 /** Whether an account is one of a list, or a sub-account of one ("513" covers "51301"). */
 export const inAccounts = (account: string, list: readonly string[]): boolean => list.some((a) => account.startsWith(a));
+
+/** A village's undecided spending in one account and month (peer-outlier and history-spike compare these). */
+export interface MonthlyTotal {
+  villageCode: string;
+  account: string;
+  accountName: string;
+  period: string;
+  totalFen: number;
+}
+
+export const monthlyKey = (t: { villageCode: string; account: string; period: string }) => `${t.villageCode}|${t.account}|${t.period}`;
+
+/**
+ * The monthly totals per village and account of the scope's spending not covered by a decision,
+ * and the entries behind the totals that `pick` singles out (so evidence is fetched only for
+ * those). Shared by the rules that compare monthly totals.
+ */
+export async function gatherMonthlyTotals(
+  db: Executor,
+  scope: RuleScope,
+  pick: (totals: MonthlyTotal[]) => { villageCode: string; account: string; period: string }[],
+  /** The villages whose totals are gathered (default: the scope's; peer comparisons pass the whole county). */
+  totalsOver: SQL = scopeVillages(scope),
+): Promise<{ totals: MonthlyTotal[]; entries: Record<string, EntryRow[]> }> {
+  const rows = await queryRows<Record<string, unknown>>(
+    db,
+    sql`with ${spendingCtes(scope, totalsOver)}
+      select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
+        from spend s
+       where not s.decided
+       group by s.village_code, s.account_code, s.period
+       order by s.village_code, s.account_code, s.period`,
+  );
+  const totals = rows.map((r): MonthlyTotal => ({
+    villageCode: String(r.village_code),
+    account: String(r.account),
+    accountName: String(r.account_name),
+    period: String(r.period),
+    totalFen: num(r.total_fen),
+  }));
+  const candidates = pick(totals).map((t) => ({ village: t.villageCode, account: t.account, period: t.period }));
+  const entries: Record<string, EntryRow[]> = {};
+  if (candidates.length) {
+    const found = await queryRows<Record<string, unknown>>(
+      db,
+      sql`with ${spendingCtes(scope)}
+        select c.village, c.account, c.period,
+               json_agg(json_build_object('id', s.id, 'villageCode', s.village_code, 'voucherNo', s.voucher_no,
+                                          'date', s.date, 'amountFen', s.amount_fen) order by s.date, s.voucher_no) as entries
+          from json_to_recordset(${jsonParam(candidates)}) as c(village text, account text, period text)
+          join spend s on s.village_code = c.village and s.account_code = c.account and s.period = c.period
+         where not s.decided
+         group by c.village, c.account, c.period`,
+    );
+    for (const f of found) {
+      entries[monthlyKey({ villageCode: String(f.village), account: String(f.account), period: String(f.period) })] = json<Record<string, unknown>[]>(
+        f.entries,
+      ).map((e) => ({
+        id: String(e.id),
+        villageCode: String(e.villageCode),
+        voucherNo: String(e.voucherNo),
+        date: String(e.date),
+        amountFen: num(e.amountFen),
+      }));
+    }
+  }
+  return { totals, entries };
+}

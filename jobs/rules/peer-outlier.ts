@@ -3,7 +3,6 @@
 // least 8 peers (Iglewicz & Hoaglin). Spending approved beforehand by a decision (projects under
 // 四议两公开) and fixed cadre pay are left out, peers are the villages that spent in the account
 // that month, and an excess over the peers' median below the materiality level is not reported.
-import { sql } from 'drizzle-orm';
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
 import { z } from 'zod';
 import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
@@ -13,17 +12,15 @@ import {
   countyOf,
   countyVillages,
   evidence,
+  gatherMonthlyTotals,
   groupBy,
   inAccounts,
-  json,
-  jsonParam,
-  num,
+  monthlyKey,
   paramsFor,
-  queryRows,
   round,
-  spendingCtes,
   yuan,
   type EntryRow,
+  type MonthlyTotal,
 } from './lib.ts';
 
 export const params = z.object({
@@ -40,13 +37,7 @@ export type Params = z.infer<typeof params>;
 const DEFAULTS = params.parse({});
 
 /** A village's spending in one account and month (without decision-backed entries). */
-export interface Total {
-  villageCode: string;
-  account: string;
-  accountName: string;
-  period: string;
-  totalFen: number;
-}
+export type Total = MonthlyTotal;
 
 export interface Input {
   /** Monthly totals of every village of the counties in scope (the peers included). */
@@ -63,7 +54,7 @@ export interface Outlier {
   z: number;
 }
 
-const keyOf = (t: { villageCode: string; account: string; period: string }) => `${t.villageCode}|${t.account}|${t.period}`;
+const keyOf = monthlyKey;
 
 /** The months of the scope's villages that are outliers among their county's peers. */
 export function peerOutliers(totals: Total[], byRegion: ParamsByRegion<Params>, scope: RuleScope): Outlier[] {
@@ -103,53 +94,9 @@ export const rule = defineRule({
     '审计分析性复核程序（《中国注册会计师审计准则第1313号——分析程序》）；Iglewicz & Hoaglin 修正 z 值离群检验；《农村集体经济组织财务制度》关于支出控制的规定',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope, countyVillages(scope))}
-        select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
-          from spend s
-         where not s.decided
-         group by s.village_code, s.account_code, s.period
-         order by s.village_code, s.account_code, s.period`,
-    );
-    const totals = rows.map((r): Total => ({
-      villageCode: String(r.village_code),
-      account: String(r.account),
-      accountName: String(r.account_name),
-      period: String(r.period),
-      totalFen: num(r.total_fen),
-    }));
-    const candidates = peerOutliers(totals, byRegion, scope).map((o) => ({
-      village: o.total.villageCode,
-      account: o.total.account,
-      period: o.total.period,
-    }));
-    const entries: Record<string, EntryRow[]> = {};
-    if (candidates.length) {
-      const found = await queryRows<Record<string, unknown>>(
-        db,
-        sql`with ${spendingCtes(scope)}
-          select c.village, c.account, c.period,
-                 json_agg(json_build_object('id', s.id, 'villageCode', s.village_code, 'voucherNo', s.voucher_no,
-                                            'date', s.date, 'amountFen', s.amount_fen) order by s.date, s.voucher_no) as entries
-            from json_to_recordset(${jsonParam(candidates)}) as c(village text, account text, period text)
-            join spend s on s.village_code = c.village and s.account_code = c.account and s.period = c.period
-           where not s.decided
-           group by c.village, c.account, c.period`,
-      );
-      for (const f of found) {
-        entries[`${String(f.village)}|${String(f.account)}|${String(f.period)}`] = json<Record<string, unknown>[]>(f.entries).map((e) => ({
-          id: String(e.id),
-          villageCode: String(e.villageCode),
-          voucherNo: String(e.voucherNo),
-          date: String(e.date),
-          amountFen: num(e.amountFen),
-        }));
-      }
-    }
-    return { totals, entries };
-  },
+    // Totals of every village of the county: the peers are there even when the scope is one village.
+  gather: (db, scope, byRegion) =>
+    gatherMonthlyTotals(db, scope, (totals) => peerOutliers(totals, byRegion, scope).map((o) => o.total), countyVillages(scope)),
   evaluate(input, byRegion, scope) {
     return peerOutliers(input.totals, byRegion, scope).map((o): Finding => {
       const t = o.total;
