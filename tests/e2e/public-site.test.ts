@@ -75,6 +75,21 @@ describe.skipIf(!hasChromium)('the public site', () => {
     });
   }
 
+  it('answers every route for every demo village in both languages', async () => {
+    for (const village of truth.villages) {
+      const periods = (await (await fetch(`${server.url}/api/v1/public/villages/${village}/periods`)).json()) as { periods: { period: string }[] };
+      const period = periods.periods.at(-1)!.period;
+      const ledger = (await (await fetch(`${server.url}/api/v1/public/villages/${village}/ledger?period=${period}`)).json()) as { items: { id: string }[] };
+      for (const route of routes(village, period, ledger.items[0]!.id)) {
+        for (const prefix of ['', '/en']) {
+          const res = await fetch(`${server.url}${prefix}${route}`);
+          expect(res.status, `${prefix}${route}`).toBe(200);
+          await res.arrayBuffer();
+        }
+      }
+    }
+  });
+
   it('shows no planted personal number in clear on any public route of its village', async () => {
     for (const pii of truth.pii) {
       const { period, id } = await entryOf(pii.village, pii.voucherNo);
