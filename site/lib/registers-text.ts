@@ -1,6 +1,6 @@
 // Words and small form helpers for the staff register pages (village registers; a region's
 // micro-power and policy lists). Domain messages stay Chinese; the page's own words follow lang.
-import type { DomainError } from '../../db/errors.ts';
+import { isDomainError, type DomainError } from '../../db/errors.ts';
 import { parseAmountFen, parseDate } from '../../db/ledger/parse.ts';
 import type { decisionStepKinds } from '../../db/schema.ts';
 import type { Lang } from './i18n.ts';
@@ -71,6 +71,16 @@ export function fields(form: FormData, name: string): string[] {
 
 /** A bad form: the message shown next to it (status 400). */
 export class FormProblem extends Error {}
+
+/**
+ * The status a form page answers with for a refused submission: 400 for the form's own checks,
+ * the domain error's status otherwise. Anything else is not the form's fault and is re-thrown.
+ */
+export function refusalStatus(e: unknown): number {
+  if (e instanceof FormProblem) return 400;
+  if (isDomainError(e)) return statusOf(e);
+  throw e;
+}
 
 export const chars = (text: string): number => [...text].length;
 
