@@ -53,6 +53,8 @@ export const users = pgTable(
     /** One region code; the user sees and changes nothing outside it. 000000000000 = the whole country. */
     scope: text('scope').notNull(),
     passwordHash: text('password_hash').notNull(),
+    /** Where notifications go (inspectors: new high-severity alerts, the daily digest); optional. */
+    email: text('email'),
     disabled: boolean('disabled').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -415,6 +417,8 @@ export const ruleParameters = pgTable(
 export const checkRuns = pgTable('check_runs', {
   id: uuid('id').primaryKey(),
   kind: text('kind', { enum: ['full', 'incremental'] }).notNull(),
+  /** What asked for it: a person through the API, the nightly schedule, or a publication. */
+  trigger: text('trigger', { enum: ['api', 'schedule', 'publication'] }).notNull().default('api'),
   status: text('status', { enum: ['queued', 'running', 'done', 'failed'] }).notNull(),
   regionCode: text('region_code').notNull(),
   /** Villages of an incremental run (null: every village of the region). */
@@ -459,6 +463,8 @@ export const alerts = pgTable(
     lastRunId: uuid('last_run_id'),
     /** Set when a later run no longer finds it (history is kept). */
     goneAt: timestamp('gone_at', { withTimezone: true }),
+    /** Set once the people to tell of it (new high-severity alerts) or its digest have been handled. */
+    notifiedAt: timestamp('notified_at', { withTimezone: true }),
   },
   (t) => [
     index('alerts_region_status_idx').on(t.regionCode, t.status),
@@ -484,4 +490,32 @@ export const alertEvents = pgTable(
     note: text('note'),
   },
   (t) => [index('alert_events_alert_idx').on(t.alertId)],
+);
+
+/**
+ * Notifications sent (or being sent) to inspectors: one row per alert or daily digest, channel and
+ * recipient. The unique keys make the row the claim — two server processes never send one twice.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: uuid('id').primaryKey(),
+    kind: text('kind', { enum: ['alert', 'digest'] }).notNull(),
+    channel: text('channel', { enum: ['email', 'webhook'] }).notNull(),
+    /** An e-mail address or the webhook URL. */
+    recipient: text('recipient').notNull(),
+    userId: uuid('user_id').references(() => users.id),
+    alertId: uuid('alert_id').references(() => alerts.id),
+    /** The day a digest covers (YYYY-MM-DD, Asia/Shanghai). */
+    digestDay: date('digest_day', { mode: 'string' }),
+    createdAt: createdAt(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+  },
+  (t) => [
+    uniqueIndex('notifications_alert_key').on(t.channel, t.recipient, t.alertId).where(sql`${t.kind} = 'alert'`),
+    uniqueIndex('notifications_digest_key').on(t.channel, t.recipient, t.digestDay).where(sql`${t.kind} = 'digest'`),
+    index('notifications_unsent_idx').on(t.createdAt).where(sql`${t.sentAt} is null`),
+  ],
 );
