@@ -3,6 +3,12 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const flag = z.enum(['0', '1']).transform((v) => v === '1');
+/** A five-field cron expression (minute hour day month weekday), or `off`. */
+const cron = z
+  .string()
+  .trim()
+  .regex(/^(off|\S+( \S+){4})$/, '须为五段式 cron 表达式（如 30 2 * * *）或 off')
+  .transform((v) => (v === 'off' ? null : v));
 
 export const configSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -21,10 +27,27 @@ export const configSchema = z.object({
   LOG_SIGNING_KEY: z.string().includes('PRIVATE KEY', { message: 'LOG_SIGNING_KEY 须为 PKCS#8 PEM 私钥' }).optional(),
   /** Name of the log key in signed checkpoints. */
   LOG_KEY_NAME: z.string().regex(/^[\x21-\x7e]+$/, 'LOG_KEY_NAME 须为不含空格的 ASCII').refine((s) => !s.includes('+'), 'LOG_KEY_NAME 不能含 +').default('yangguang-cunwu'),
+  /** Cron (Asia/Shanghai) of the nightly full check run; `off`: none. */
+  CHECKS_SCHEDULE: cron.default('30 2 * * *'),
+  /** Cron (Asia/Shanghai) of the inspectors' daily digest of the day before; `off`: none. */
+  DIGEST_SCHEDULE: cron.default('0 8 * * *'),
   /** Largest JSON request body in bytes. */
   BODY_LIMIT_JSON: z.coerce.number().int().positive().default(1024 * 1024),
   /** Largest upload (multipart) in bytes. */
   BODY_LIMIT_UPLOAD: z.coerce.number().int().positive().default(50 * 1024 * 1024),
+  /** SMTP server for e-mail notifications (smtp://user:pass@host:587 or smtps://…:465); unset: no e-mail. */
+  SMTP_URL: z.url({ protocol: /^smtps?$/, hostname: /./, error: 'SMTP_URL 须为 smtp:// 或 smtps:// 开头的地址' }).optional(),
+  /** Sender of notification e-mails. */
+  MAIL_FROM: z
+    .string()
+    .regex(/^[^\r\n]*[^\s@<>]+@[^\s@<>]+>?\s*$/, 'MAIL_FROM 须为邮件地址，如 阳光村务 <noreply@example.org>')
+    .default('阳光村务 <noreply@localhost>'),
+  /** URL that receives a signed POST for every new high-severity alert; needs ALERT_WEBHOOK_SECRET. */
+  ALERT_WEBHOOK_URL: z.url({ protocol: /^https?$/, hostname: /./, error: 'ALERT_WEBHOOK_URL 须为 http:// 或 https:// 开头的地址' }).optional(),
+  /** HMAC-SHA256 key of the webhook's signature. */
+  ALERT_WEBHOOK_SECRET: z.string().min(16, 'ALERT_WEBHOOK_SECRET 至少 16 个字符').optional(),
+  /** Public base URL of the portal, for links in notifications; default http://HOST:PORT. */
+  SITE_URL: z.url({ protocol: /^https?$/, hostname: /./, error: 'SITE_URL 须为 http:// 或 https:// 开头的地址' }).optional(),
 });
 
 export type Config = {
@@ -39,6 +62,15 @@ export type Config = {
   bodyLimitUpload: number;
   logSigningKey: string | undefined;
   logKeyName: string;
+  checksSchedule: string | null;
+  digestSchedule: string | null;
+  /** SMTP URL for notification e-mails; undefined: no e-mail. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  /** Where new high-severity alerts are POSTed, signed with the secret (HMAC-SHA256). */
+  alertWebhook: { url: string; secret: string } | undefined;
+  /** Public base URL for links (no trailing slash). */
+  siteUrl: string;
 };
 
 export class ConfigError extends Error {
@@ -49,8 +81,12 @@ export class ConfigError extends Error {
 export function parseConfig(env: Record<string, string | undefined>): Config {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = configSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  if (parsed.success && !parsed.data.ALERT_WEBHOOK_URL !== !parsed.data.ALERT_WEBHOOK_SECRET) {
+    const missing = parsed.data.ALERT_WEBHOOK_URL ? 'ALERT_WEBHOOK_SECRET' : 'ALERT_WEBHOOK_URL';
+    lines.push(`  ${missing}: ALERT_WEBHOOK_URL 与 ALERT_WEBHOOK_SECRET 须同时设置`);
+  }
+  if (!parsed.success || lines.length) {
     throw new ConfigError(`配置有误 (invalid configuration):\n${lines.join('\n')}`);
   }
   const c = parsed.data;
@@ -66,5 +102,11 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     bodyLimitUpload: c.BODY_LIMIT_UPLOAD,
     logSigningKey: c.LOG_SIGNING_KEY,
     logKeyName: c.LOG_KEY_NAME,
+    checksSchedule: c.CHECKS_SCHEDULE,
+    digestSchedule: c.DIGEST_SCHEDULE,
+    smtpUrl: c.SMTP_URL,
+    mailFrom: c.MAIL_FROM.trim(),
+    alertWebhook: c.ALERT_WEBHOOK_URL && c.ALERT_WEBHOOK_SECRET ? { url: c.ALERT_WEBHOOK_URL, secret: c.ALERT_WEBHOOK_SECRET } : undefined,
+    siteUrl: (c.SITE_URL ?? `http://${c.HOST.includes(':') ? `[${c.HOST}]` : c.HOST}:${c.PORT}`).replace(/\/+$/, ''),
   };
 }

@@ -16,10 +16,14 @@ export interface NewUserInput {
   role: Role;
   scope: string;
   displayName: string;
+  /** Where notifications go (optional); stored lower-cased. */
+  email?: string | null | undefined;
 }
 
 export const USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{2,39}$/;
 export const MIN_PASSWORD_LENGTH = 10;
+/** A plain address (the API validates with zod's e-mail check first). */
+const EMAIL = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/;
 
 /** The public view of a user: never the password hash. */
 export function actorOf(user: User): Extract<Actor, { kind: 'user' }> {
@@ -47,6 +51,8 @@ export async function createUser(ctx: Ctx & { input: NewUserInput }): Promise<{ 
   if ([...input.password].length < MIN_PASSWORD_LENGTH) {
     throw new DomainError('invalid', 'password_too_short', `密码至少 ${MIN_PASSWORD_LENGTH} 个字符`);
   }
+  const email = input.email?.trim().toLowerCase() || null;
+  if (email !== null && !EMAIL.test(email)) throw new DomainError('invalid', 'email_invalid', `电子邮件地址无效：${email}`);
   if (actor.kind === 'user' && !inScope(actor.scope, input.scope)) {
     throw new DomainError('forbidden', 'out_of_scope', `无权在本辖区以外创建用户：${input.scope}`);
   }
@@ -67,6 +73,7 @@ export async function createUser(ctx: Ctx & { input: NewUserInput }): Promise<{ 
       displayName: input.displayName.trim() || input.username,
       role: input.role,
       scope: input.scope,
+      email,
       passwordHash,
       createdAt: ctx.now,
       updatedAt: ctx.now,

@@ -51,6 +51,8 @@ const postUser = createRoute({
             role: RoleSchema,
             scope: RegionCode,
             displayName: z.string().max(100),
+            /** Where notifications go (inspectors: new high-severity alerts, the daily digest). */
+            email: z.email('电子邮件地址无效').max(254).optional(),
           }),
         },
       },
