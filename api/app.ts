@@ -15,11 +15,13 @@ import type { AppEnv, Deps } from './env.ts';
 import { errorBody, errorResponse } from './errors.ts';
 import { registerAdmin } from './routes/admin.ts';
 import { registerChecks } from './routes/checks.ts';
+import { registerRules } from './routes/rules.ts';
 import { registerHealth } from './routes/health.ts';
 import { registerImports } from './routes/imports.ts';
 import { registerPublic } from './routes/public.ts';
 import { registerRegisters } from './routes/registers.ts';
 import { registerSession } from './routes/session.ts';
+import { registerStatistics } from './routes/statistics.ts';
 import { registerVillages } from './routes/villages.ts';
 import { validationHook } from './validation.ts';
 
@@ -87,6 +89,8 @@ export function createApi(): OpenAPIHono<AppEnv> {
   registerPublic(api);
   registerRegisters(api);
   registerChecks(api);
+  registerRules(api);
+  registerStatistics(api);
   api.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',
@@ -172,6 +176,7 @@ export function createFrontDoor(deps: Deps, options: FrontDoorOptions = {}): Hon
         https: c.var.https,
         requestId: c.var.requestId,
         signer: deps.signer,
+        dispatch: deps.dispatch,
         store: deps.store,
       };
       // Astro hands unmatched paths to `next`; they get the site's own 404 page (which needs

@@ -1,6 +1,7 @@
 // The Hono environment shared by every route: dependencies, the request's actor and id.
 import type { HttpBindings } from '@hono/node-server';
 import type { Actor } from '../db/audit.ts';
+import type { RunDispatcher } from '../db/checks.ts';
 import type { Database } from '../db/client.ts';
 import type { LogSigner } from '../db/ledger/checkpoint.ts';
 import type { BlobStore } from '../db/vouchers/storage.ts';
@@ -15,6 +16,8 @@ export interface Deps {
   signer: LogSigner;
   /** Voucher files (originals, public copies, thumbnails). */
   store: BlobStore;
+  /** Hands queued check runs to the job queue (absent in tests that drain runs themselves). */
+  dispatch?: RunDispatcher | undefined;
 }
 
 export interface AppEnv {

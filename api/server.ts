@@ -8,7 +8,8 @@ import compression from 'compression';
 import { openDatabase, type Database } from '../db/client.ts';
 import { prepareDatabase } from '../db/startup.ts';
 import { createFileStore } from '../db/vouchers/storage.ts';
-import { startRunWorker } from '../jobs/checks.ts';
+import { notifierFromConfig, schedulerNotifier } from '../jobs/notify.ts';
+import { startScheduler } from '../jobs/scheduler.ts';
 import { createFrontDoor, type AstroHandler } from './app.ts';
 import { loadLogSigner } from './log-key.ts';
 import { clientDir, ensureBuilt, serverEntry } from './build.ts';
@@ -35,6 +36,7 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
   const database = await openDatabase(
     config.databaseUrl ? { kind: 'postgres', url: config.databaseUrl } : { kind: 'pglite', dir: path.join(config.dataDir, 'pglite') },
   );
+  let stopScheduler: (() => Promise<void>) | undefined;
   try {
     const now = () => new Date();
     const signer = loadLogSigner(config, log);
@@ -56,8 +58,20 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
     }
     const createdAdmin = prepared.createdAdmin;
 
+    // The job queue lives in the same database: every process on it shares the queues, and a
+    // job (a check run, the nightly run, the digest) runs in one of them only.
+    const scheduler = await startScheduler({
+      database,
+      now,
+      checksSchedule: config.checksSchedule,
+      digestSchedule: config.digestSchedule,
+      notifier: schedulerNotifier({ db: database.db, now, setup: notifierFromConfig(config) }),
+      log,
+    });
+    stopScheduler = () => scheduler.stop();
+
     const { handler } = (await import(pathToFileURL(serverEntry).href)) as { handler: AstroHandler };
-    const app = createFrontDoor({ database, config, now, signer, store }, { site: { handler, clientDir } });
+    const app = createFrontDoor({ database, config, now, signer, store, dispatch: scheduler.dispatch }, { site: { handler, clientDir } });
     const listener = getRequestListener(app.fetch);
     const compress = compression();
     const server = createServer((req, res) => compress(req as never, res as never, () => void listener(req, res)));
@@ -83,10 +97,6 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
     }
     log(lines.join('\n'));
 
-    // Queued check runs (from the API) are claimed by one worker per process; SKIP LOCKED keeps
-    // several processes from running the same run.
-    const worker = startRunWorker(database.db, now);
-
     let stopping: Promise<void> | undefined;
     const stop = () =>
       (stopping ??= (async () => {
@@ -95,11 +105,12 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
           server.closeIdleConnections();
           setTimeout(() => server.closeAllConnections(), 5_000).unref();
         });
-        await worker.stop();
+        await scheduler.stop();
         await database.close();
       })());
     return { server, database, url, stop };
   } catch (err) {
+    await stopScheduler?.().catch(() => {});
     await database.close();
     throw err;
   }

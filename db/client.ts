@@ -26,6 +26,8 @@ export interface Database {
   kind: DatabaseKind;
   /** Where it lives, for messages: the URL without its password, the directory, or 'memory'. */
   location: string;
+  /** The connection the job queue (pg-boss) shares: the embedded instance, or the server's URL. */
+  raw: { kind: 'pglite'; client: PGlite } | { kind: 'postgres'; url: string };
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
       db,
       kind: 'postgres',
       location: redactUrl(target.url),
+      raw: { kind: 'postgres', url: target.url },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -76,7 +79,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     const client = new PGlite({ extensions: { pg_trgm }, ...(target.loadDataDir ? { loadDataDir: target.loadDataDir } : {}) });
     await client.waitReady;
     const db = drizzlePglite(client, { schema }) as unknown as Db;
-    return { db, kind: 'pglite', location: 'memory', close: () => client.close() };
+    return { db, kind: 'pglite', location: 'memory', raw: { kind: 'pglite', client }, close: () => client.close() };
   }
 
   // PGlite does not stop a second process from opening the same directory (both would
@@ -114,6 +117,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Database> {
     db,
     kind: 'pglite',
     location: dir,
+    raw: { kind: 'pglite', client },
     close: async () => {
       await client.close();
       await release();

@@ -1,5 +1,6 @@
 // What the server hands every page (Astro.locals.services): the database and request facts.
 // Pages call db/ query and domain functions with it; nothing here reaches the browser.
+import type { RunDispatcher } from './checks.ts';
 import type { Db, DatabaseKind } from './client.ts';
 import type { LogSigner } from './ledger/checkpoint.ts';
 import type { BlobStore } from './vouchers/storage.ts';
@@ -17,4 +18,6 @@ export interface SiteLocals {
   signer: LogSigner;
   /** Voucher files. */
   store: BlobStore;
+  /** Hands queued check runs (e.g. after a publication) to the job queue, when there is one. */
+  dispatch?: RunDispatcher | undefined;
 }

@@ -226,7 +226,7 @@ export function registerVillages(app: OpenAPIHono<AppEnv>) {
     const body = c.req.valid('json');
     const villageCode = c.req.valid('param').code;
     const input = 'period' in body ? { villageCode, period: body.period } : { villageCode, through: body.through };
-    return c.json(await publish({ ...ctx(c), signer: c.var.deps.signer, input }), 200);
+    return c.json(await publish({ ...ctx(c), signer: c.var.deps.signer, dispatch: c.var.deps.dispatch, input }), 200);
   });
   app.openapi(postReversal, async (c) => {
     const { code, id } = c.req.valid('param');

@@ -3,13 +3,14 @@
 import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { writeAudit, type Ctx } from '../audit.ts';
 import type { Executor, Tx } from '../client.ts';
+import { insertRun, type RunDispatcher } from '../checks.ts';
 import { DomainError } from '../errors.ts';
 import { rootFromLeafHashes } from '../merkle.ts';
 import { entryVouchers, ledgerEntries, openingBalances, publications, regions } from '../schema.ts';
 import { requireVillage } from '../villages.ts';
 import { logOrigin, signCheckpoint, type LogSigner } from './checkpoint.ts';
 import { hashLeaf, publicLeaf, type LeafSource } from './leaf.ts';
-import { firstDayOf, periodOf, requirePeriod } from './periods.ts';
+import { firstDayOf, periodOf, requirePeriod, todayOf } from './periods.ts';
 
 export type PublishInput = { villageCode: string } & ({ period: string; through?: undefined } | { through: string; period?: undefined });
 
@@ -90,7 +91,14 @@ async function publishOne(
 }
 
 /** POST publications: publishes one draft period, or every draft period through a given one, in order. */
-export async function publish(ctx: Ctx & { signer: LogSigner; input: PublishInput }): Promise<{ periods: PublishedPeriod[] }> {
+/**
+ * Publishes a period (or every draft period through one). With a run dispatcher (the server's job
+ * queue), the same transaction queues an incremental check run of the village, so its new
+ * entries are checked soon after they are public.
+ */
+export async function publish(
+  ctx: Ctx & { signer: LogSigner; dispatch?: RunDispatcher | undefined; input: PublishInput },
+): Promise<{ periods: PublishedPeriod[] }> {
   const { villageCode } = ctx.input;
   const target = requirePeriod(ctx.input.period ?? ctx.input.through!);
   if (target > periodOf(ctx.now)) {
@@ -154,6 +162,15 @@ export async function publish(ctx: Ctx & { signer: LogSigner; input: PublishInpu
       const result = await publishOne(tx, ctx, villageCode, period, leaves, openingFen);
       openingFen = result.closingFen;
       done.push({ period: result.period, entries: result.entries, root: result.root });
+    }
+    if (ctx.dispatch) {
+      await insertRun(tx, ctx, {
+        kind: 'incremental',
+        trigger: 'publication',
+        regionCode: villageCode,
+        villages: [villageCode],
+        asOf: todayOf(ctx.now),
+      });
     }
     return { periods: done };
   });
