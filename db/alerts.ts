@@ -2,12 +2,12 @@
 // never duplicated), with their lifecycle open → acknowledged → investigating → resolved |
 // dismissed, each step recorded with who, when and why.
 import { createHash, randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { writeAudit, type Ctx } from './audit.ts';
 import type { Executor, Tx } from './client.ts';
 import { DomainError } from './errors.ts';
 import { codePrefix, inScope } from './regions.ts';
-import { alertEvents, alerts, alertStatuses, dismissalReasons } from './schema.ts';
+import { accounts, alertEvents, alerts, alertStatuses, dismissalReasons, entryVouchers, ledgerEntries, regions, users, vouchers } from './schema.ts';
 
 export type AlertStatus = (typeof alertStatuses)[number];
 export type DismissalReason = (typeof dismissalReasons)[number];
@@ -158,25 +158,80 @@ export async function transitionAlert(
   });
 }
 
+export const alertSeverities = ['high', 'medium', 'low'] as const;
+export type AlertSeverity = (typeof alertSeverities)[number];
+
+/** How long ago an alert was first seen, in buckets people use: up to a week, 8–30 days, over 30 days. */
+export const ageBuckets = ['week', 'month', 'older'] as const;
+export type AgeBucket = (typeof ageBuckets)[number];
+
+const DAY_MS = 86_400_000;
+
+/** Whole days between first seen and `now` (0 on the day it was first seen). */
+export const ageInDays = (firstSeenAt: Date, now: Date): number => Math.max(0, Math.floor((now.getTime() - firstSeenAt.getTime()) / DAY_MS));
+
+/** The age bucket of an alert: ≤ 7 days, 8–30 days, > 30 days. */
+export function ageBucketOf(firstSeenAt: Date, now: Date): AgeBucket {
+  const days = ageInDays(firstSeenAt, now);
+  return days <= 7 ? 'week' : days <= 30 ? 'month' : 'older';
+}
+
+/** The township code an alert belongs to (null for an alert about a county or above). */
+export function townshipOf(regionCode: string): string | null {
+  return /^\d{9}000$/.test(regionCode) && !/^\d{6}000000$/.test(regionCode)
+    ? regionCode
+    : /^\d{12}$/.test(regionCode) && !regionCode.endsWith('000')
+      ? `${regionCode.slice(0, 9)}000`
+      : null;
+}
+
 export interface AlertFilters {
+  /** Any region (prefix): the alert's region lies within it. */
   region?: string | undefined;
+  /** A township code (prefix, like `region`): kept apart so the page's township facet can drop it. */
+  township?: string | undefined;
   village?: string | undefined;
   rule?: string | undefined;
   status?: AlertStatus | undefined;
-  severity?: 'high' | 'medium' | 'low' | undefined;
+  severity?: AlertSeverity | undefined;
+  /** First seen ≤ 7 days, 8–30 days or > 30 days before `now` (required with `age`). */
+  age?: AgeBucket | undefined;
+  now?: Date | undefined;
+}
+
+type FacetKey = 'status' | 'severity' | 'rule' | 'township' | 'age';
+
+const townshipSql = sql<string | null>`case when substr(${alerts.regionCode}, 7, 3) <> '000' then substr(${alerts.regionCode}, 1, 9) || '000' end`;
+
+/** The WHERE terms for `scope` and `filters`, leaving out the facet `except` (for facet counts). */
+function alertWhere(scope: string, filters: AlertFilters, except?: FacetKey): SQL[] {
+  const where: SQL[] = [];
+  const prefix = codePrefix(scope);
+  if (prefix) where.push(sql`${alerts.regionCode} like ${`${prefix}%`}`);
+  if (filters.region) where.push(sql`${alerts.regionCode} like ${`${codePrefix(filters.region)}%`}`);
+  if (filters.township && except !== 'township') where.push(sql`${alerts.regionCode} like ${`${codePrefix(filters.township)}%`}`);
+  if (filters.village) where.push(eq(alerts.villageCode, filters.village));
+  if (filters.rule && except !== 'rule') where.push(eq(alerts.ruleId, filters.rule));
+  if (filters.status && except !== 'status') where.push(eq(alerts.status, filters.status));
+  if (filters.severity && except !== 'severity') where.push(eq(alerts.severity, filters.severity));
+  if (filters.age && except !== 'age') {
+    const now = (filters.now ?? new Date()).getTime();
+    const before = (days: number) => new Date(now - days * DAY_MS);
+    if (filters.age === 'week') where.push(gt(alerts.firstSeenAt, before(8)));
+    else if (filters.age === 'month') where.push(and(lte(alerts.firstSeenAt, before(8)), gt(alerts.firstSeenAt, before(31)))!);
+    else where.push(lte(alerts.firstSeenAt, before(31)));
+  }
+  return where;
 }
 
 /** Alerts within `scope` (a staff member's), filtered, newest first, keyset-paginated by (first seen, id). */
 export async function listAlerts(db: Executor, scope: string, filters: AlertFilters, page: { cursor?: string | undefined; limit: number }) {
-  const where: SQL[] = [sql`${alerts.regionCode} like ${`${codePrefix(scope)}%`}`];
-  if (filters.region) where.push(sql`${alerts.regionCode} like ${`${codePrefix(filters.region)}%`}`);
-  if (filters.village) where.push(eq(alerts.villageCode, filters.village));
-  if (filters.rule) where.push(eq(alerts.ruleId, filters.rule));
-  if (filters.status) where.push(eq(alerts.status, filters.status));
-  if (filters.severity) where.push(eq(alerts.severity, filters.severity));
+  const where = alertWhere(scope, filters);
   if (page.cursor) {
     const [at, id] = Buffer.from(page.cursor, 'base64url').toString().split('|');
-    if (!at || !id) throw new DomainError('invalid', 'cursor_invalid', '分页游标无效');
+    if (!at || !id || Number.isNaN(Date.parse(at)) || !/^[0-9a-f-]{36}$/i.test(id)) {
+      throw new DomainError('invalid', 'cursor_invalid', '分页游标无效');
+    }
     where.push(sql`(${alerts.firstSeenAt}, ${alerts.id}) < (${at}::timestamptz, ${id}::uuid)`);
   }
   const rows = await db
@@ -191,7 +246,267 @@ export async function listAlerts(db: Executor, scope: string, filters: AlertFilt
   return { items, nextCursor };
 }
 
+export interface AlertFacets {
+  /** Alerts matching every filter. */
+  total: number;
+  /** Each facet counts the alerts matching every filter but its own, so the other choices show what they would give. */
+  status: Record<AlertStatus, number>;
+  severity: Record<AlertSeverity, number>;
+  rule: Record<string, number>;
+  township: { code: string; name: string; count: number }[];
+  age: Record<AgeBucket, number>;
+}
+
+/** Counts per status, severity, rule, township and age for the current filters within `scope`. */
+export async function alertFacets(db: Executor, scope: string, filters: AlertFilters): Promise<AlertFacets> {
+  const n = sql<number>`count(*)::int`.mapWith(Number);
+  const whereOf = (except?: FacetKey) => and(...alertWhere(scope, filters, except));
+  const now = (filters.now ?? new Date()).getTime();
+  const [total, status, severity, rule, township, age] = await Promise.all([
+    db.select({ n }).from(alerts).where(whereOf()),
+    db.select({ key: alerts.status, n }).from(alerts).where(whereOf('status')).groupBy(alerts.status),
+    db.select({ key: alerts.severity, n }).from(alerts).where(whereOf('severity')).groupBy(alerts.severity),
+    db.select({ key: alerts.ruleId, n }).from(alerts).where(whereOf('rule')).groupBy(alerts.ruleId),
+    db
+      .select({ key: townshipSql, n })
+      .from(alerts)
+      .where(whereOf('township'))
+      .groupBy(townshipSql),
+    db
+      .select({
+        week: sql<number>`count(*) filter (where ${alerts.firstSeenAt} > ${new Date(now - 8 * DAY_MS).toISOString()}::timestamptz)::int`.mapWith(Number),
+        older: sql<number>`count(*) filter (where ${alerts.firstSeenAt} <= ${new Date(now - 31 * DAY_MS).toISOString()}::timestamptz)::int`.mapWith(Number),
+        all: n,
+      })
+      .from(alerts)
+      .where(whereOf('age')),
+  ]);
+  const townshipCodes = township.map((t) => t.key).filter((c): c is string => !!c);
+  const names = new Map(
+    townshipCodes.length
+      ? (await db.select({ code: regions.code, name: regions.name }).from(regions).where(inArray(regions.code, townshipCodes))).map((r) => [r.code, r.name])
+      : [],
+  );
+  const record = <K extends string>(keys: readonly K[], rows: { key: string | null; n: number }[]) =>
+    Object.fromEntries(keys.map((k) => [k, rows.find((r) => r.key === k)?.n ?? 0])) as Record<K, number>;
+  const a = age[0] ?? { week: 0, older: 0, all: 0 };
+  return {
+    total: total[0]?.n ?? 0,
+    status: record(alertStatuses, status),
+    severity: record(alertSeverities, severity),
+    rule: Object.fromEntries(rule.map((r) => [r.key, r.n])),
+    township: township
+      .filter((t): t is { key: string; n: number } => !!t.key)
+      .map((t) => ({ code: t.key, name: names.get(t.key) ?? t.key, count: t.n }))
+      .sort((x, y) => x.code.localeCompare(y.code)),
+    age: { week: a.week, month: a.all - a.week - a.older, older: a.older },
+  };
+}
+
+/** How many alerts in `scope` still need work (open, acknowledged or investigating). */
+export async function countActiveAlerts(db: Executor, scope: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int`.mapWith(Number) })
+    .from(alerts)
+    .where(and(...alertWhere(scope, {}), inArray(alerts.status, ['open', 'acknowledged', 'investigating'])));
+  return row?.n ?? 0;
+}
+
 export async function alertHistory(db: Executor, alertId: string) {
   return db.select().from(alertEvents).where(eq(alertEvents.alertId, alertId)).orderBy(asc(alertEvents.at), asc(alertEvents.id));
 }
 
+/** One step of an alert's history, with the display name of who took it (null: the system). */
+export interface AlertStep {
+  at: Date;
+  actorId: string | null;
+  actorName: string | null;
+  fromStatus: AlertStatus | null;
+  toStatus: AlertStatus;
+  reason: DismissalReason | null;
+  note: string | null;
+}
+
+export interface EvidencePage {
+  page: number;
+  sha256: string;
+  mime: string;
+  /** A re-encoded public copy exists (served for published entries at /api/v1/public/vouchers/:sha256). */
+  hasPublicCopy: boolean;
+  hasThumbnail: boolean;
+}
+
+/** An alert's evidence entry as stored with the alert, joined to the ledger (null fields: the entry is gone or out of scope). */
+export interface EvidenceEntryDetail {
+  id: string;
+  voucherNo: string;
+  date: string;
+  /** The amount the rule counted (net of reversals). */
+  amountFen: number;
+  ledger: {
+    villageCode: string;
+    villageName: string;
+    summary: string;
+    accountCode: string;
+    accountName: string;
+    counterparty: string | null;
+    direction: 'income' | 'expense';
+    /** The entry's own amount in the ledger. */
+    amountFen: number;
+    paymentMethod: string;
+    invoiceNo: string | null;
+    published: boolean;
+    vouchers: EvidencePage[];
+  } | null;
+}
+
+/** A bar of an alert's chart: the figure that crossed the line, the line itself, or a reference (a median). */
+export interface ChartBar {
+  key: string;
+  value: number;
+  role: 'value' | 'limit' | 'reference';
+}
+
+/** The figures of an alert a chart can show: money (fen), a share or statistic, or a count. */
+export interface ChartFigures {
+  unit: 'fen' | 'ratio' | 'count';
+  bars: ChartBar[];
+}
+
+/** Which figure each rule compares with which line (see jobs/rules/*.ts for the figure keys). */
+const chartSpecs: Record<string, { unit: ChartFigures['unit']; bars: [string, ChartBar['role']][] }> = {
+  'single-expense-cap': { unit: 'fen', bars: [['amountFen', 'value'], ['capFen', 'limit']] },
+  'cash-over-limit': { unit: 'fen', bars: [['amountFen', 'value'], ['limitFen', 'limit']] },
+  'large-expense-no-decision': { unit: 'fen', bars: [['amountFen', 'value'], ['majorFen', 'limit']] },
+  'period-cap': { unit: 'fen', bars: [['totalFen', 'value'], ['capFen', 'limit']] },
+  'split-payment': { unit: 'fen', bars: [['totalFen', 'value'], ['maxWindowFen', 'reference'], ['majorFen', 'limit']] },
+  'near-threshold': { unit: 'count', bars: [['count', 'value'], ['minCount', 'limit']] },
+  'peer-outlier': { unit: 'fen', bars: [['totalFen', 'value'], ['medianFen', 'reference']] },
+  'history-spike': { unit: 'fen', bars: [['totalFen', 'value'], ['fenceFen', 'limit'], ['medianFen', 'reference']] },
+  benford: { unit: 'ratio', bars: [['mad', 'value'], ['madThreshold', 'limit'], ['othersMedianMad', 'reference']] },
+  'round-amounts': { unit: 'ratio', bars: [['share', 'value'], ['threshold', 'limit']] },
+};
+
+/** The figure against its threshold or its peers, for the alert's chart; null when the rule has no such line. */
+export function chartFiguresOf(ruleId: string, figures: Record<string, unknown>): ChartFigures | null {
+  const spec = chartSpecs[ruleId];
+  if (!spec) return null;
+  const bars = spec.bars
+    .map(([key, role]) => ({ key, role, value: figures[key] }))
+    .filter((b): b is ChartBar => typeof b.value === 'number' && Number.isFinite(b.value));
+  return bars.some((b) => b.role === 'value') && bars.length >= 2 ? { unit: spec.unit, bars } : null;
+}
+
+export interface AlertDetail {
+  alert: Alert;
+  village: { code: string; name: string } | null;
+  township: { code: string; name: string } | null;
+  region: { code: string; name: string };
+  entries: EvidenceEntryDetail[];
+  history: AlertStep[];
+  chart: ChartFigures | null;
+}
+
+/** An alert with everything an inspector needs to judge it; null when unknown or outside `scope`. */
+export async function alertDetail(db: Executor, scope: string, id: string): Promise<AlertDetail | null> {
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return null;
+  const alert = await getAlert(db, id.toLowerCase());
+  if (!alert || !inScope(scope, alert.regionCode)) return null;
+  const ids = [...new Set(alert.entries.map((e) => e.id))];
+  const township = townshipOf(alert.regionCode);
+  const [places, ledger, pages, history] = await Promise.all([
+    db
+      .select({ code: regions.code, name: regions.name })
+      .from(regions)
+      .where(inArray(regions.code, [alert.regionCode, ...(alert.villageCode ? [alert.villageCode] : []), ...(township ? [township] : [])])),
+    ids.length
+      ? db
+          .select({
+            id: ledgerEntries.id,
+            villageCode: ledgerEntries.villageCode,
+            villageName: regions.name,
+            summary: ledgerEntries.summary,
+            accountCode: ledgerEntries.accountCode,
+            accountName: sql<string>`coalesce(${accounts.name}, ${ledgerEntries.accountCode})`,
+            counterparty: ledgerEntries.counterparty,
+            direction: ledgerEntries.direction,
+            amountFen: ledgerEntries.amountFen,
+            paymentMethod: ledgerEntries.paymentMethod,
+            invoiceNo: ledgerEntries.invoiceNo,
+            status: ledgerEntries.status,
+          })
+          .from(ledgerEntries)
+          .innerJoin(regions, eq(regions.code, ledgerEntries.villageCode))
+          .leftJoin(accounts, and(eq(accounts.standard, ledgerEntries.accountStandard), eq(accounts.code, ledgerEntries.accountCode)))
+          .where(inArray(ledgerEntries.id, ids))
+      : Promise.resolve([]),
+    ids.length
+      ? db
+          .select({
+            entryId: entryVouchers.entryId,
+            page: entryVouchers.page,
+            sha256: vouchers.sha256,
+            mime: vouchers.mime,
+            publicMime: vouchers.publicMime,
+            hasThumbnail: vouchers.hasThumbnail,
+          })
+          .from(entryVouchers)
+          .innerJoin(vouchers, eq(vouchers.sha256, entryVouchers.voucherSha256))
+          .where(inArray(entryVouchers.entryId, ids))
+          .orderBy(asc(entryVouchers.entryId), asc(entryVouchers.page))
+      : Promise.resolve([]),
+    db
+      .select({
+        at: alertEvents.at,
+        actorId: alertEvents.actorId,
+        actorName: users.displayName,
+        fromStatus: alertEvents.fromStatus,
+        toStatus: alertEvents.toStatus,
+        reason: alertEvents.reason,
+        note: alertEvents.note,
+      })
+      .from(alertEvents)
+      .leftJoin(users, eq(users.id, alertEvents.actorId))
+      .where(eq(alertEvents.alertId, alert.id))
+      .orderBy(asc(alertEvents.at), asc(alertEvents.id)),
+  ]);
+  const name = new Map(places.map((p) => [p.code, p.name]));
+  const byId = new Map(ledger.map((l) => [l.id, l]));
+  const entries: EvidenceEntryDetail[] = alert.entries.map((e) => {
+    const l = byId.get(e.id);
+    // Evidence from a village outside the viewer's scope (a cross-village match) shows only what the alert stored.
+    if (!l || !inScope(scope, l.villageCode)) return { ...e, ledger: null };
+    const { status, id: _id, ...rest } = l;
+    return {
+      ...e,
+      ledger: {
+        ...rest,
+        published: status === 'published',
+        vouchers: pages
+          .filter((p) => p.entryId === e.id)
+          .map((p) => ({ page: p.page, sha256: p.sha256, mime: p.mime, hasPublicCopy: p.publicMime !== null, hasThumbnail: p.hasThumbnail })),
+      },
+    };
+  });
+  return {
+    alert,
+    village: alert.villageCode ? { code: alert.villageCode, name: name.get(alert.villageCode) ?? alert.villageCode } : null,
+    township: township ? { code: township, name: name.get(township) ?? township } : null,
+    region: { code: alert.regionCode, name: name.get(alert.regionCode) ?? alert.regionCode },
+    entries,
+    history: history.map((h) => ({
+      ...h,
+      fromStatus: (h.fromStatus as AlertStatus | null) ?? null,
+      toStatus: h.toStatus as AlertStatus,
+    })),
+    chart: chartFiguresOf(alert.ruleId, alert.figures),
+  };
+}
+
+/** Names of regions by code (for lists of alerts). */
+export async function regionNames(db: Executor, codes: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(codes)];
+  if (!unique.length) return new Map();
+  const rows = await db.select({ code: regions.code, name: regions.name }).from(regions).where(inArray(regions.code, unique));
+  return new Map(rows.map((r) => [r.code, r.name]));
+}

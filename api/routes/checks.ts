@@ -1,7 +1,7 @@
 // Checks and alerts for discipline inspectors (and administrators): queue a run, follow it,
 // list alerts in scope, and move an alert through its lifecycle.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { listAlerts, transitionAlert, type Alert } from '../../db/alerts.ts';
+import { ageBuckets, alertDetail, alertSeverities, listAlerts, transitionAlert, type Alert } from '../../db/alerts.ts';
 import { getRun, queueRun } from '../../db/checks.ts';
 import { DomainError } from '../../db/errors.ts';
 import { inScope } from '../../db/regions.ts';
@@ -102,13 +102,41 @@ const getAlerts = createRoute({
     query: z.object({
       region: RegionCode.optional().openapi(q('region')),
       village: RegionCode.optional().openapi(q('village')),
+      township: RegionCode.optional().openapi(q('township')),
       rule: z.string().max(50).optional().openapi(q('rule')),
       status: z.enum(alertStatuses).optional().openapi(q('status')),
+      severity: z.enum(alertSeverities).optional().openapi(q('severity')),
+      age: z.enum(ageBuckets).optional().openapi({ ...q('age'), description: 'First seen: week ≤ 7 days ago, month 8–30 days, older > 30 days' }),
       cursor: z.string().max(200).optional().openapi(q('cursor')),
       limit: z.coerce.number().int().min(1).max(200).default(50).openapi(q('limit')),
     }),
   },
   responses: { 200: json(z.object({ items: z.array(AlertSchema), nextCursor: z.string().nullable() }), 'Alerts'), 400: errors[400], 401: errors[401], 403: errors[403] },
+});
+
+const AlertDetailSchema = AlertSchema.extend({
+  villageName: z.string().nullable(),
+  regionName: z.string(),
+  history: z.array(
+    z.object({
+      at: z.string(),
+      actor: z.string().nullable(),
+      from: z.enum(alertStatuses).nullable(),
+      to: z.enum(alertStatuses),
+      reason: z.enum(dismissalReasons).nullable(),
+      note: z.string().nullable(),
+    }),
+  ),
+}).openapi('AlertDetail');
+
+const getAlertRoute = createRoute({
+  method: 'get',
+  path: '/alerts/{id}',
+  tags: ['checks'],
+  summary: 'One alert within the caller’s scope, with its history (404 outside the scope)',
+  middleware: [inspectors] as const,
+  request: { params: z.object({ id: z.uuid().openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: { 200: json(AlertDetailSchema, 'The alert'), 401: errors[401], 403: errors[403], 404: errors[404] },
 });
 
 const postTransition = createRoute({
@@ -134,7 +162,7 @@ const postTransition = createRoute({
 export function registerChecks(app: OpenAPIHono<AppEnv>) {
   const ctx = (c: { var: AppEnv['Variables'] }) => ({ db: c.var.deps.database.db, now: c.var.deps.now(), actor: c.var.actor!, requestId: c.var.requestId });
 
-  app.openapi(postRun, async (c) => c.json(await queueRun({ ...ctx(c), input: c.req.valid('json') }), 202));
+  app.openapi(postRun, async (c) => c.json(await queueRun({ ...ctx(c), dispatch: c.var.deps.dispatch, input: c.req.valid('json') }), 202));
 
   app.openapi(getRunRoute, async (c) => {
     const run = await getRun(c.var.deps.database.db, c.req.valid('param').id);
@@ -155,8 +183,23 @@ export function registerChecks(app: OpenAPIHono<AppEnv>) {
 
   app.openapi(getAlerts, async (c) => {
     const { cursor, limit, ...filters } = c.req.valid('query');
-    const page = await listAlerts(c.var.deps.database.db, c.var.actor!.scope, filters, { cursor, limit });
+    const page = await listAlerts(c.var.deps.database.db, c.var.actor!.scope, { ...filters, now: c.var.deps.now() }, { cursor, limit });
     return c.json({ items: page.items.map(alertJson), nextCursor: page.nextCursor }, 200);
+  });
+
+  app.openapi(getAlertRoute, async (c) => {
+    const detail = await alertDetail(c.var.deps.database.db, c.var.actor!.scope, c.req.valid('param').id);
+    // Outside the caller's scope an alert does not exist for them.
+    if (!detail) throw new DomainError('not_found', 'alert_unknown', '没有这条预警');
+    return c.json(
+      {
+        ...alertJson(detail.alert),
+        villageName: detail.village?.name ?? null,
+        regionName: detail.region.name,
+        history: detail.history.map((h) => ({ at: h.at.toISOString(), actor: h.actorName, from: h.fromStatus, to: h.toStatus, reason: h.reason, note: h.note })),
+      },
+      200,
+    );
   });
 
   app.openapi(postTransition, async (c) => {

@@ -111,7 +111,24 @@ export const policies: RoutePolicy[] = [
   },
   { method: 'GET', path: '/api/v1/checks/runs/{id}', concrete: `/api/v1/checks/runs/${ID}`, who: ['inspector', 'admin'] },
   { method: 'GET', path: '/api/v1/alerts', who: ['inspector', 'admin'] },
+  { method: 'GET', path: '/api/v1/alerts/{id}', concrete: `/api/v1/alerts/${ID}`, who: ['inspector', 'admin'] },
   { method: 'POST', path: '/api/v1/alerts/{id}/transitions', concrete: `/api/v1/alerts/${ID}/transitions`, who: ['inspector', 'admin'], body: { to: 'acknowledged' } },
+  { method: 'GET', path: '/api/v1/rules', who: ['inspector', 'admin'] },
+  {
+    method: 'GET',
+    path: '/api/v1/regions/{code}/rule-parameters',
+    concrete: `/api/v1/regions/${TOWNSHIP}/rule-parameters`,
+    who: ['admin'],
+    outOfScope: { path: `/api/v1/regions/${OTHER_TOWNSHIP}/rule-parameters` },
+  },
+  {
+    method: 'PUT',
+    path: '/api/v1/regions/{code}/rule-parameters/{ruleId}',
+    concrete: `/api/v1/regions/${VILLAGE}/rule-parameters/cash-over-limit`,
+    who: ['admin'],
+    body: { params: { limitFen: 200_000 }, note: '访问策略测试' },
+    outOfScope: { path: `/api/v1/regions/${OTHER_VILLAGE}/rule-parameters/cash-over-limit` },
+  },
   register('POST', '/powers', POWER),
   register('PUT', '/powers/{id}', POWER),
   register('DELETE', '/powers/{id}'),
@@ -123,6 +140,15 @@ export const policies: RoutePolicy[] = [
   publicRoute('/api/v1/public/villages/{code}/powers', `/api/v1/public/villages/${VILLAGE}/powers`),
   publicRoute('/api/v1/public/villages/{code}/policies', `/api/v1/public/villages/${VILLAGE}/policies`),
   publicRoute('/api/v1/public/vouchers/{sha256}', `/api/v1/public/vouchers/${'0'.repeat(64)}`),
+  {
+    method: 'GET',
+    path: '/api/v1/checks/statistics',
+    who: ['admin'],
+    outOfScope: { path: `/api/v1/checks/statistics?region=${OTHER_TOWNSHIP}` },
+  },
+  publicRoute('/api/v1/public/regions/{code}/alert-counts', `/api/v1/public/regions/${TOWNSHIP}/alert-counts`),
+  publicRoute('/api/v1/public/regions/{code}', `/api/v1/public/regions/${TOWNSHIP}`),
+  publicRoute('/api/v1/public/search', '/api/v1/public/search?q=%E6%B2%99%E6%B9%BE'),
 ];
 
 /** A multipart body with one file in field `file`. */
