@@ -14,6 +14,8 @@ import {
   villagesWithLogs,
 } from '../../db/ledger/queries.ts';
 import { DomainError } from '../../db/errors.ts';
+import { childOverview, duePeriodAt, isDigitProbe, searchPublic, villageOverviews } from '../../db/public/regions.ts';
+import { getRegion, listAncestors, listChildren } from '../../db/regions.ts';
 import { voucherKeys } from '../../db/vouchers/keys.ts';
 import { requireVillage } from '../../db/villages.ts';
 import { access } from '../access.ts';
@@ -184,6 +186,94 @@ const voucherFile = createRoute({
   },
 });
 
+const RegionSchema = z.object({ code: RegionCode, name: z.string(), level: z.enum(['province', 'city', 'county', 'township', 'village']) });
+const PublicationStatus = z
+  .enum(['on_time', 'late', 'missing', 'none'])
+  .openapi({ description: 'on_time / late: the due period published by / after its deadline (the 15th of the next month); missing: not published; none: nothing published ever' });
+const VillageOverviewSchema = z
+  .object({
+    code: RegionCode,
+    name: z.string(),
+    townshipCode: RegionCode,
+    latestPeriod: Period.nullable(),
+    balanceFen: Fen.nullable(),
+    year: z.number().int().nullable().openapi({ description: 'the latest published period’s year; income and spending are of that year' }),
+    incomeFen: Fen,
+    expenseFen: Fen,
+    duePeriod: Period,
+    status: PublicationStatus,
+    overdue: z.number().int().openapi({ description: 'periods past their deadline and not published' }),
+  })
+  .openapi('VillageOverview');
+const ChildOverviewSchema = z
+  .object({
+    code: RegionCode,
+    name: z.string(),
+    level: z.string(),
+    villages: z.number().int(),
+    incomeFen: Fen.openapi({ description: 'sum over its villages of their latest published year’s income' }),
+    expenseFen: Fen,
+    balanceFen: Fen.nullable(),
+    publication: z.object({ on_time: z.number().int(), late: z.number().int(), missing: z.number().int(), none: z.number().int() }),
+  })
+  .openapi('ChildRegionOverview');
+
+const regionRoute = createRoute({
+  method: 'get',
+  path: '/public/regions/{code}',
+  tags,
+  summary: 'A region (as its public page shows it): its ancestors, its children with income, spending, balance and publication status, and every village within it',
+  middleware: [anyone] as const,
+  request: { params: z.object({ code: RegionCode.openapi({ param: { name: 'code', in: 'path' } }) }) },
+  responses: {
+    200: json(
+      z.object({
+        region: RegionSchema,
+        ancestors: z.array(RegionSchema),
+        duePeriod: Period,
+        children: z.array(ChildOverviewSchema),
+        villages: z.array(VillageOverviewSchema),
+      }),
+      'The region',
+    ),
+    400: errors[400],
+    404: errors[404],
+  },
+});
+
+const searchRoute = createRoute({
+  method: 'get',
+  path: '/public/search',
+  tags,
+  summary: 'Places by name and published entries by summary or counterparty (personal numbers masked); a query that looks like part of a personal number searches places only',
+  middleware: [anyone] as const,
+  request: { query: z.object({ q: z.string().trim().min(1).max(200).openapi({ param: { name: 'q', in: 'query' } }) }) },
+  responses: {
+    200: json(
+      z.object({
+        query: z.string(),
+        digitProbe: z.boolean().openapi({ description: 'true: the query looks like part of an ID, card or phone number, so entries were not searched' }),
+        villages: z.array(z.object({ code: RegionCode, name: z.string(), level: z.string() })),
+        entries: z.array(
+          z.object({
+            villageCode: RegionCode,
+            villageName: z.string(),
+            id: z.string(),
+            date: z.string(),
+            voucherNo: z.string(),
+            summary: z.string(),
+            counterparty: z.string().nullable(),
+            amountFen: Fen,
+            direction: z.enum(['income', 'expense']),
+          }),
+        ),
+      }),
+      'Results (at most 50 of each)',
+    ),
+    400: errors[400],
+  },
+});
+
 export function registerPublic(app: OpenAPIHono<AppEnv>) {
   const db = (c: { var: AppEnv['Variables'] }) => c.var.deps.database.db;
 
@@ -265,5 +355,41 @@ export function registerPublic(app: OpenAPIHono<AppEnv>) {
       c.header('Content-Security-Policy', "sandbox; default-src 'none'");
     }
     return c.body(Readable.toWeb(stream) as ReadableStream, 200);
+  });
+  app.openapi(regionRoute, async (c) => {
+    const { code } = c.req.valid('param');
+    const now = c.var.deps.now();
+    const region = await getRegion(db(c), code);
+    if (!region) throw new DomainError('not_found', 'region_unknown', `没有这个区划：${code}`);
+    const [ancestors, children, villages] = await Promise.all([
+      listAncestors(db(c), code),
+      listChildren(db(c), code),
+      villageOverviews(db(c), code, now),
+    ]);
+    const brief = (r: { code: string; name: string; level: 'province' | 'city' | 'county' | 'township' | 'village' }) => ({ code: r.code, name: r.name, level: r.level });
+    return c.json(
+      {
+        region: brief(region),
+        ancestors: ancestors.map(brief),
+        duePeriod: duePeriodAt(now),
+        children: children.map((child) => childOverview(child, villages)),
+        villages,
+      },
+      200,
+    );
+  });
+
+  app.openapi(searchRoute, async (c) => {
+    const q = c.req.valid('query').q.slice(0, 50);
+    const results = await searchPublic(db(c), q);
+    return c.json(
+      {
+        query: q,
+        digitProbe: isDigitProbe(q),
+        villages: results.villages,
+        entries: results.entries.map((e) => ({ ...e, direction: e.direction === 'income' ? ('income' as const) : ('expense' as const) })),
+      },
+      200,
+    );
   });
 }

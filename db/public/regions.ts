@@ -112,6 +112,14 @@ export async function villageOverviews(db: Executor, code: string, now: Date): P
   });
 }
 
+/**
+ * Long digit runs could probe for an ID, card or phone number hidden by masking (a match would
+ * confirm it), so such queries search village names only (the search page and the public API alike).
+ */
+export function isDigitProbe(query: string): boolean {
+  return /[0-9０-９][0-9０-９\s-]{4,}[0-9０-９Xx]/.test(query.trim().slice(0, 50));
+}
+
 export interface SearchResults {
   villages: { code: string; name: string; level: string }[];
   entries: { villageCode: string; villageName: string; id: string; date: string; voucherNo: string; summary: string; counterparty: string | null; amountFen: number; direction: string }[];
@@ -126,9 +134,7 @@ export async function searchPublic(db: Executor, query: string, limit = 50): Pro
     db,
     sql`select code, name, level from regions where name ilike ${pattern} order by level, code limit ${limit}`,
   );
-  // Long digit runs could probe for an ID, card or phone number hidden by masking (a match would
-  // confirm it), so such queries search village names only.
-  const probing = /[0-9０-９][0-9０-９\s-]{4,}[0-9０-９Xx]/.test(q);
+  const probing = isDigitProbe(q);
   const entries = probing ? [] : await rows<{
     village_code: string; village_name: string; id: string; date: string; voucher_no: string; summary: string;
     counterparty: string | null; amount_fen: string | number; direction: string;
@@ -165,4 +171,38 @@ export async function publicationVersion(db: Executor, code: string): Promise<st
   );
   const last = row?.last ? new Date(row.last).toISOString() : '';
   return `${row?.n ?? 0}:${last}`;
+}
+
+export interface ChildOverview {
+  code: string;
+  name: string;
+  level: string;
+  /** Villages within the child (1 for a village). */
+  villages: number;
+  /** Sums over those villages of their latest published year's income and spending, and their balances. */
+  incomeFen: number;
+  expenseFen: number;
+  /** Sum of the villages' latest balances; null when none has published. */
+  balanceFen: number | null;
+  /** How many of those villages stand on_time / late / missing / none. */
+  publication: Record<PublicationStatus, number>;
+}
+
+/** A child region's figures from the overviews of the villages within it. */
+export function childOverview(child: { code: string; name: string; level: string }, villages: VillageOverview[]): ChildOverview {
+  const prefix = codePrefix(child.code);
+  const within = villages.filter((v) => v.code.startsWith(prefix));
+  const balances = within.filter((v) => v.balanceFen !== null);
+  const publication: Record<PublicationStatus, number> = { on_time: 0, late: 0, missing: 0, none: 0 };
+  for (const v of within) publication[v.status]++;
+  return {
+    code: child.code,
+    name: child.name,
+    level: child.level,
+    villages: within.length,
+    incomeFen: within.reduce((s, v) => s + v.incomeFen, 0),
+    expenseFen: within.reduce((s, v) => s + v.expenseFen, 0),
+    balanceFen: balances.length ? balances.reduce((s, v) => s + (v.balanceFen ?? 0), 0) : null,
+    publication,
+  };
 }
