@@ -67,6 +67,9 @@ export async function recordFindings(
     lastRunId: input.runId,
     goneAt: null,
   }));
+  // Rows are written in fingerprint order (and gone ones in id order), so concurrent runs over
+  // overlapping villages take their row locks in the same order and cannot deadlock.
+  rows.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
   const seen = new Set(rows.map((r) => r.fingerprint));
   if (seen.size !== rows.length) throw new Error(`rule ${ruleId} reported the same subject twice in one run`);
   let opened = 0;
@@ -101,7 +104,10 @@ export async function recordFindings(
       .select({ id: alerts.id, fingerprint: alerts.fingerprint })
       .from(alerts)
       .where(and(eq(alerts.ruleId, ruleId), isNull(alerts.goneAt), inArray(alerts.regionCode, covered)));
-    const gone = notSeen.filter((a) => !seen.has(a.fingerprint)).map((a) => a.id);
+    const gone = notSeen
+      .filter((a) => !seen.has(a.fingerprint))
+      .map((a) => a.id)
+      .sort();
     for (let i = 0; i < gone.length; i += 1000) {
       await tx.update(alerts).set({ goneAt: now }).where(inArray(alerts.id, gone.slice(i, i + 1000)));
     }
