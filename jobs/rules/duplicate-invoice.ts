@@ -1,7 +1,7 @@
 // duplicate-invoice: one invoice number (normalised: full-width → ASCII, upper case, no spaces or
 // dashes) or one voucher image (same SHA-256) backs two or more expenses, in any village — the
 // same bill claimed twice.
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
 import {
@@ -9,6 +9,7 @@ import {
   cmp,
   evidence,
   json,
+  jsonParam,
   normalizeRef,
   normalizeRefSql,
   num,
@@ -50,11 +51,31 @@ export const rule = defineRule({
   params,
   async gather(db, scope) {
     const inScope = scopeVillages(scope);
+    // Spending of every village, unless a run prepared fewer: then only the villages with an entry
+    // sharing an invoice number or voucher image with the scope's spending can be in a group.
+    let over: SQL | null = null;
+    if (scope.prepared && !scope.prepared.all) {
+      const villages = await queryRows<{ village_code: string }>(
+        db,
+        sql`with ${spendingCtes(scope)},
+          k as (select distinct s.invoice_key as k from spend s where s.invoice_no is not null),
+          sh as (select distinct v.voucher_sha256 as sha from entry_vouchers v join spend s on s.id = v.entry_id)
+          select e.village_code from ledger_entries e
+           where e.invoice_no is not null and ${normalizeRefSql(sql`e.invoice_no`)} in (select k from k where k <> '')
+          union
+          select e.village_code from entry_vouchers v join ledger_entries e on e.id = v.entry_id
+           where v.voucher_sha256 in (select sha from sh)
+          union
+          select json_array_elements_text(${jsonParam(scope.villages)})`,
+      );
+      over = sql`(select json_array_elements_text(${jsonParam(villages.map((v) => String(v.village_code)))}))`;
+      scope = { region: scope.region, villages: scope.villages, asOf: scope.asOf };
+    }
     const rows = await queryRows<Record<string, unknown>>(
       db,
-      sql`with ${spendingCtes(scope, null)},
+      sql`with ${spendingCtes(scope, over)},
         inv as materialized (
-          select s.id, s.village_code, ${normalizeRefSql(sql`s.invoice_no`)} as k from spend s where s.invoice_no is not null),
+          select s.id, s.village_code, s.invoice_key as k from spend s where s.invoice_no is not null),
         inv_dup as materialized (
           select k from inv where k <> '' group by k
           having count(*) >= 2 and bool_or(village_code in ${inScope})),

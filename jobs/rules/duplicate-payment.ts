@@ -11,7 +11,6 @@ import {
   groupBy,
   num,
   paramsFor,
-  partyKeySql,
   partyKey,
   queryRows,
   quote,
@@ -70,7 +69,7 @@ export const rule = defineRule({
                  lag(s.date) over w as prev_date, lead(s.date) over w as next_date
             from spend s
            where s.counterparty is not null
-          window w as (partition by s.village_code, ${partyKeySql(sql`s.counterparty`)}, s.amount_fen
+          window w as (partition by s.village_code, s.party_key, s.amount_fen
                        order by s.date, s.voucher_no))
         select id, village_code, voucher_no, date, amount_fen, counterparty, summary
           from cand

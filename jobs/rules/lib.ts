@@ -24,10 +24,31 @@ export const scopeVillages = (scope: RuleScope): SQL => sql`(select json_array_e
  * published reversal dated on or before asOf. Reversal entries themselves are left out, and so is
  * an entry that a reversal cancels entirely: a reversed entry and its reversal are not spending.
  * `decision_known` says whether the village has a decision with the entry's (normalised) ref,
- * `decided_on` is its date and `decided` whether it came on or before the payment.
+ * `decided_on` is its date and `decided` whether it came on or before the payment; `party_key`
+ * is the counterparty as partyKeySql makes it and `invoice_key` the invoice number as
+ * normalizeRefSql makes it (computed once here, not by every rule).
  * Use as `with ${spendingCtes(scope)} select … from spend`.
  */
-export function spendingCtes(scope: RuleScope, villages: SQL | null = scopeVillages(scope)): SQL {
+export function spendingCtes(scope: RuleScope, villages?: SQL | null): SQL {
+  const prepared = scope.prepared;
+  if (prepared && (villages !== null || prepared.all)) {
+    // The run's spending is in a temporary table already: filter it (no filter when the table
+    // holds exactly the villages asked for: the scope's or their counties').
+    const filter =
+      villages === undefined
+        ? prepared.scopeIsAll
+          ? sql``
+          : sql`where village_code in ${scopeVillages(scope)}`
+        : villages === null || villages === COUNTY_VILLAGES.get(scope)
+          ? sql``
+          : sql`where village_code in ${villages}`;
+    return sql`spend as (select * from ${sql.identifier(prepared.table)} ${filter})`;
+  }
+  return spendingCtesOf(scope, villages === undefined ? scopeVillages(scope) : villages);
+}
+
+/** The CTEs of spendingCtes computed from the ledger (no prepared table). */
+function spendingCtesOf(scope: RuleScope, villages: SQL | null): SQL {
   return sql`rev as (
       select r.reverses_id, sum(r.amount_fen) as amount_fen
         from ledger_entries r
@@ -51,6 +72,7 @@ export function spendingCtes(scope: RuleScope, villages: SQL | null = scopeVilla
              e.account_code, coalesce(a.name, e.account_code) as account_name,
              (e.amount_fen + coalesce(rev.amount_fen, 0))::bigint as amount_fen, e.counterparty,
              e.payment_method, e.invoice_no, e.handler, e.decision_ref,
+             ${partyKeySql(sql`e.counterparty`)} as party_key, ${normalizeRefSql(sql`e.invoice_no`)} as invoice_key,
              dec.k is not null as decision_known, to_char(dec.decided_on, 'YYYY-MM-DD') as decided_on,
              coalesce(dec.decided_on <= e.date, false) as decided
         from base e
@@ -60,10 +82,41 @@ export function spendingCtes(scope: RuleScope, villages: SQL | null = scopeVilla
        where e.amount_fen + coalesce(rev.amount_fen, 0) > 0)`;
 }
 
+/** The county-villages SQL made for each scope (so spendingCtes recognises it). */
+const COUNTY_VILLAGES = new WeakMap<RuleScope, SQL>();
+
 /** The villages of the counties of the scope's villages (peers for county-wide comparisons). */
-export const countyVillages = (scope: RuleScope): SQL =>
-  sql`(select r.code from regions r where r.level = 'village'
+export const countyVillages = (scope: RuleScope): SQL => {
+  const made = sql`(select r.code from regions r where r.level = 'village'
           and left(r.code, 6) in (select left(v, 6) from json_array_elements_text(${jsonParam(scope.villages)}) as v))`;
+  COUNTY_VILLAGES.set(scope, made);
+  return made;
+};
+
+/**
+ * Computes the spending of every village of the counties of the scope's villages once into a
+ * temporary table dropped at the end of the transaction `tx` (the rules of a run then read it
+ * instead of each recomputing it from the ledger). Returns the scope with the table set.
+ */
+export async function prepareSpending(tx: Executor, scope: RuleScope, table = 'check_run_spend'): Promise<RuleScope> {
+  const plain: RuleScope = { region: scope.region, villages: scope.villages, asOf: scope.asOf };
+  await tx.execute(sql`drop table if exists ${sql.identifier(table)}`);
+  await tx.execute(
+    sql`create temporary table ${sql.identifier(table)} on commit drop as
+          with ${spendingCtesOf(plain, countyVillages(plain))} select * from spend`,
+  );
+  await tx.execute(sql`analyze ${sql.identifier(table)}`);
+  const [counts] = await queryRows<{ covered: unknown; total: unknown }>(
+    tx,
+    sql`select (select count(*) from ${countyVillages(plain)} c) as covered,
+               (select count(*) from regions r where r.level = 'village') as total`,
+  );
+  const covered = num(counts?.covered);
+  return {
+    ...scope,
+    prepared: { table, all: covered === num(counts?.total), scopeIsAll: covered === new Set(scope.villages).size },
+  };
+}
 
 /** Numbers from the database: bigint and numeric arrive as strings on postgres.js. */
 export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));

@@ -60,13 +60,39 @@ const keyOf = monthlyKey;
 export function peerOutliers(totals: Total[], byRegion: ParamsByRegion<Params>, scope: RuleScope): Outlier[] {
   const inScope = new Set(scope.villages);
   const cells = groupBy(totals, (t) => `${countyOf(t.villageCode)}|${t.account}|${t.period}`);
+  // Each cell's positive totals sorted once, and how many of them each village has (one, as
+  // gathered): the peers' median is then read off without sorting for every village, and only
+  // the months above it by the materiality level are examined in full.
+  const sortedCells = new Map<string, { sorted: number[]; perVillage: Map<string, number> }>();
+  const cellOf = (key: string) => {
+    let c = sortedCells.get(key);
+    if (!c) {
+      const positive = cells.get(key)!.filter((o) => o.totalFen > 0);
+      const perVillage = new Map<string, number>();
+      for (const o of positive) perVillage.set(o.villageCode, (perVillage.get(o.villageCode) ?? 0) + 1);
+      c = { sorted: positive.map((o) => o.totalFen).sort((a, b) => a - b), perVillage };
+      sortedCells.set(key, c);
+    }
+    return c;
+  };
   const out: Outlier[] = [];
   for (const t of totals) {
     if (!inScope.has(t.villageCode) || t.totalFen <= 0) continue;
     const p = paramsFor(byRegion, t.villageCode, DEFAULTS);
     if (inAccounts(t.account, p.excludeAccounts)) continue;
+    const key = `${countyOf(t.villageCode)}|${t.account}|${t.period}`;
+    const cell = cellOf(key);
+    if (cell.perVillage.get(t.villageCode) === 1) {
+      // The peers are the cell without this one total: their count and median directly.
+      const n = cell.sorted.length - 1;
+      if (n < p.minPeers) continue;
+      const r = cell.sorted.indexOf(t.totalFen);
+      const at = (i: number) => cell.sorted[i < r ? i : i + 1]!;
+      const med = n % 2 === 1 ? at((n - 1) / 2) : (at(n / 2 - 1) + at(n / 2)) / 2;
+      if (t.totalFen - med < p.minExcessFen) continue;
+    }
     const peers = cells
-      .get(`${countyOf(t.villageCode)}|${t.account}|${t.period}`)!
+      .get(key)!
       .filter((o) => o.villageCode !== t.villageCode && o.totalFen > 0)
       .map((o) => o.totalFen);
     if (peers.length < p.minPeers) continue;

@@ -86,36 +86,44 @@ export const rule = defineRule({
   params,
   async gather(db, scope) {
     // The village's officials, and whoever handles its entries (经办人, the accountant above all).
+    // Handlers are few per village: take them distinct first, normalise names after.
+    const handlers = sql`select distinct e.village_code, e.handler from ledger_entries e
+             where e.village_code in ${scopeVillages(scope)} and e.status = 'published' and e.handler is not null`;
     const people = await queryRows<Record<string, unknown>>(
       db,
-      sql`select x.village_code, x.name, x.post from (
+      sql`with h as materialized (${handlers})
+          select x.village_code, x.name, x.post from (
             select o.village_code, o.name, o.post, o.position as rank
               from officials o where o.village_code in ${scopeVillages(scope)}
             union
-            select e.village_code, e.handler, '经办人', 1000000
-              from ledger_entries e
-             where e.village_code in ${scopeVillages(scope)} and e.status = 'published' and e.handler is not null
-               and ${partyKeySql(sql`e.handler`)} <> ''
-               and not exists (select 1 from officials o where o.village_code = e.village_code
-                                  and ${partyKeySql(sql`o.name`)} = ${partyKeySql(sql`e.handler`)})) x
+            select h.village_code, h.handler, '经办人', 1000000
+              from h
+             where ${partyKeySql(sql`h.handler`)} <> ''
+               and not exists (select 1 from officials o where o.village_code = h.village_code
+                                  and ${partyKeySql(sql`o.name`)} = ${partyKeySql(sql`h.handler`)})) x
           order by x.village_code, x.rank, x.name`,
     );
     const persons = people.map((p): Person => ({ villageCode: String(p.village_code), name: String(p.name), post: String(p.post) }));
-    // Pre-filter: payments whose counterparty begins with the name of one of them.
+    // Pre-filter: payments whose counterparty begins with the name of one of them (each
+    // counterparty normalised once, then compared with its village's few names).
     const rows = await queryRows<Record<string, unknown>>(
       db,
       sql`with ${spendingCtes(scope)},
+        h as materialized (${handlers}),
         names as materialized (
           select distinct x.village_code, ${partyKeySql(sql`x.name`)} as name
             from (select o.village_code, o.name from officials o where o.village_code in ${scopeVillages(scope)}
                   union all
-                  select e.village_code, e.handler from ledger_entries e
-                   where e.village_code in ${scopeVillages(scope)} and e.status = 'published' and e.handler is not null) x)
+                  select h.village_code, h.handler from h) x),
+        cp as materialized (
+          select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code, s.account_name, s.summary, s.counterparty, s.handler,
+                 s.party_key
+            from spend s
+           where s.counterparty is not null)
         select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code, s.account_name, s.summary, s.counterparty, s.handler
-          from spend s
-         where s.counterparty is not null
-           and exists (select 1 from names n where n.village_code = s.village_code and n.name <> ''
-                         and strpos(${partyKeySql(sql`s.counterparty`)}, n.name) = 1)
+          from cp s
+         where exists (select 1 from names n where n.village_code = s.village_code and n.name <> ''
+                         and strpos(s.party_key, n.name) = 1)
          order by s.village_code, s.date, s.voucher_no`,
     );
     const entries = rows.map((r): Row => ({

@@ -44,6 +44,18 @@ export interface RuleScope {
   villages: string[];
   /** Entries dated on or before this day count (YYYY-MM-DD); publication-overdue judges deadlines at it. */
   asOf: string;
+  /** Set by a check run: the run's spending computed once into a temporary table (see lib.ts prepareSpending). */
+  prepared?: PreparedSpending;
+}
+
+/** The spending of every village of the counties of the scope's villages, prepared once per run. */
+export interface PreparedSpending {
+  /** The temporary table: the columns of lib.ts spendingCtes' `spend`. */
+  table: string;
+  /** The table holds every village of the database (so cross-village rules need look nowhere else). */
+  all: boolean;
+  /** The table holds exactly the scope's villages (a run over whole counties). */
+  scopeIsAll: boolean;
 }
 
 /** Effective parameters of every village, township and county in scope (inheritance already applied). */

@@ -14,7 +14,6 @@ import {
   inAccounts,
   num,
   paramsFor,
-  partyKeySql,
   partyKey,
   queryRows,
   spendingCtes,
@@ -95,7 +94,7 @@ export const rule = defineRule({
       db,
       sql`with ${spendingCtes(scope)},
         cand as (
-          select s.*, ${partyKeySql(sql`s.counterparty`)} as party
+          select s.*, s.party_key as party
             from spend s
            where s.counterparty is not null and s.amount_fen < ${maxMajor} and not s.decided),
         near as (
