@@ -8,6 +8,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, describe, expect, it } from 'vitest';
 import { newLogKeyPem } from '../../api/log-key.ts';
 import { createPostgresDatabase } from '../support/database.ts';
+import { parseMail, type Mail } from '../support/mail.ts';
 import { demoDataDirCopy, removeDir, startServer, tempDir, type ServerProcess } from '../support/server.ts';
 
 const dirs: string[] = [];
@@ -67,7 +68,7 @@ async function until<T>(what: string, probe: () => Promise<T | null | undefined 
 describe('the scheduler in a real server (embedded database)', () => {
   it('a publication queues an incremental check: the over-cap bill becomes an alert without anyone asking', async () => {
     // A real SMTP server the portal sends to.
-    const inbox: { to: string[]; raw: string }[] = [];
+    const inbox: Mail[] = [];
     const smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -76,7 +77,7 @@ describe('the scheduler in a real server (embedded database)', () => {
         const chunks: Buffer[] = [];
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', () => {
-          inbox.push({ to: session.envelope.rcptTo.map((r) => r.address), raw: Buffer.concat(chunks).toString('utf8') });
+          inbox.push(parseMail(Buffer.concat(chunks).toString('latin1'), session.envelope.rcptTo.map((r) => r.address)));
           callback();
         });
       },
@@ -116,11 +117,12 @@ describe('the scheduler in a real server (embedded database)', () => {
     const high = await api(server.url, cookie, 'GET', `/alerts?village=${VILLAGE}&rule=large-expense-no-decision&limit=100`);
     const repair = (high.body.items as { id: string; entries: { voucherNo: string }[] }[]).find((a) => a.entries.some((e) => e.voucherNo === '记-2026-01-902'));
     expect(repair).toBeDefined();
-    const mail = await until('the e-mail about the high-severity alert', async () => inbox.find((m) => m.raw.includes(repair!.id)), 30_000);
+    const mail = await until('the e-mail about the high-severity alert', async () => inbox.find((m) => m.text.includes(repair!.id)), 30_000);
     expect(mail.to).toEqual(['didong@example.org']);
-    expect(mail.raw).toContain(`https://cunwu.example.org/staff/alerts/${repair!.id}`);
+    expect(mail.text).toContain(`https://cunwu.example.org/staff/alerts/${repair!.id}`);
+    expect(mail.subject).toContain('高风险预警');
     // Nothing about the medium one now (it waits for the digest), nothing to the other township.
-    expect(inbox.some((m) => m.raw.includes(alert.id))).toBe(false);
+    expect(inbox.some((m) => m.text.includes(alert.id))).toBe(false);
     expect(inbox.flatMap((m) => m.to)).not.toContain('other@example.org');
 
     expect(await server.stop()).toBe(0);
