@@ -8,8 +8,8 @@ import { parseAmountFen } from '../ledger/parse.ts';
 import { getPublication, latestPublication, type Publication } from '../ledger/queries.ts';
 import { isPeriod } from '../ledger/periods.ts';
 import { maskText } from '../privacy.ts';
-import { getRegion, isRegionCode, type Region } from '../regions.ts';
-import { accounts, decisions, entryVouchers, ledgerEntries, publications, vouchers } from '../schema.ts';
+import { getRegion, isRegionCode, parentCode, type Region } from '../regions.ts';
+import { accounts, decisions, entryVouchers, ledgerEntries, officials, publications, regions, vouchers } from '../schema.ts';
 
 async function rows<T>(db: Executor, query: SQL): Promise<T[]> {
   const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
@@ -20,6 +20,63 @@ const published = (code: string) => and(eq(ledgerEntries.villageCode, code), eq(
 const sumFen = (direction: 'income' | 'expense') =>
   sql<number>`coalesce(sum(${ledgerEntries.amountFen}) filter (where ${ledgerEntries.direction} = ${direction}), 0)::bigint`.mapWith(Number);
 const accountJoin = and(eq(accounts.standard, ledgerEntries.accountStandard), eq(accounts.code, ledgerEntries.accountCode));
+
+// ---------------------------------------------------------------------------------------------
+// The data version of a village's public pages
+
+export interface VillageVersion {
+  level: Region['level'];
+  name: string;
+  /** The names of the regions above (the trail), in code order. */
+  ancestors: string;
+  /** The root hash of the village's latest publication, or 'none': changes with every publication. */
+  root: string;
+  /** Publications in the village's township (count and latest time): the township median changes with them. */
+  township: string;
+  /** A digest of the officials as shown. */
+  officials: string;
+  /** The database snapshot these were read in (see `databaseSnapshot`). */
+  snapshot: string;
+}
+
+/**
+ * The database's current snapshot (`xmin:xmax:in-progress list`): the same text means the same
+ * committed data, since any commit moves `xmax` or leaves the in-progress list. A trivial query,
+ * so a page can check it first and read its own data version only when something was committed.
+ */
+export async function databaseSnapshot(db: Executor): Promise<string> {
+  const [row] = await rows<{ s: string }>(db, sql`select pg_current_snapshot()::text as s`);
+  return row!.s;
+}
+
+/**
+ * Everything the village page and the ledger page depend on, in one small query: the region's
+ * level and name, its ancestors' names, its latest log root (published entries and publications
+ * never change afterwards, so a new root is the only way their figures change), its township's
+ * publications, and its officials. Null when `code` is not a stored region. Pages key their
+ * caches by it, so whatever any process commits is seen on the next request.
+ */
+export async function villageVersion(db: Executor, code: string): Promise<VillageVersion | null> {
+  if (!isRegionCode(code)) return null;
+  const above: string[] = [];
+  for (let p = parentCode(code); p; p = parentCode(p)) above.push(p);
+  const ancestors = above.length ? sql.join(above.map((c) => sql`${c}`), sql`, `) : sql`null`;
+  const [row] = await rows<VillageVersion>(
+    db,
+    sql`
+    select r.level, r.name,
+      coalesce((select string_agg(a.code || ' ' || a.name, '|' order by a.code) from ${regions} a where a.code in (${ancestors})), '') as ancestors,
+      coalesce((select p.root_hash from ${publications} p where p.village_code = r.code
+                 order by p.tree_size desc, p.period desc limit 1), 'none') as root,
+      (select count(*) || ' ' || coalesce(max(p.published_at)::text, '') from ${publications} p
+        where p.village_code like ${`${code.slice(0, 9)}%`}) as township,
+      (select md5(coalesce(string_agg(o.position || '|' || o.name || '|' || o.post || '|' || o.duties, chr(10) order by o.position), '')) from ${officials} o
+        where o.village_code = r.code) as officials
+      , pg_current_snapshot()::text as snapshot
+    from ${regions} r where r.code = ${code}`,
+  );
+  return row ?? null;
+}
 
 // ---------------------------------------------------------------------------------------------
 // A year of a village

@@ -4,6 +4,7 @@
 // run, requests/s and p99 latency (autocannon, 50 connections) for a bare page of the same
 // server (the sign-in page: Astro with no data), the village page and the ledger page; prints
 // the ratios to the bare page and the compressed size of each page.
+import { loadavg } from 'node:os';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import autocannon from 'autocannon';
 import { parseArgs } from 'node:util';
@@ -47,6 +48,8 @@ try {
     console.log(`${name.padEnd(8)} ${path}: ${results[name]!.rps} req/s, p99 ${r.latency.p99} ms, ${(plain.length / 1024).toFixed(1)} KB raw, ${(results[name]!.gzip / 1024).toFixed(1)} KB gzip`);
   }
   const bare = results.bare!.rps;
+  // Other work on the machine skews every figure: the load average says how busy it was.
+  console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`village/bare ${(results.village!.rps / bare).toFixed(2)}, ledger/bare ${(results.ledger!.rps / bare).toFixed(2)}`);
   console.table(results);
 } finally {
