@@ -516,3 +516,28 @@ export async function regionNames(db: Executor, codes: string[]): Promise<Map<st
   const rows = await db.select({ code: regions.code, name: regions.name }).from(regions).where(inArray(regions.code, unique));
   return new Map(rows.map((r) => [r.code, r.name]));
 }
+
+/**
+ * An alert as interchange.md's `Alert` (the API's answers and the webhook's body). `text` is
+ * applied to its free text — the webhook passes the public masking.
+ */
+export function alertJson(a: Alert, text: (s: string) => string = (s) => s) {
+  return {
+    id: a.id,
+    rule: a.ruleId,
+    ruleVersion: a.ruleVersion,
+    paramsVersion: a.paramsVersion,
+    village: a.villageCode,
+    region: a.regionCode,
+    period: a.period,
+    severity: a.severity,
+    status: a.status,
+    title: text(a.title),
+    summary: text(a.summary),
+    entries: a.entries.map(({ id, voucherNo, date, amountFen }) => ({ id, voucherNo, date, amountFen })),
+    figures: Object.fromEntries(Object.entries(a.figures).map(([k, v]) => [k, typeof v === 'string' ? text(v) : v])),
+    firstSeenAt: a.firstSeenAt.toISOString(),
+    lastSeenAt: a.lastSeenAt.toISOString(),
+    goneAt: a.goneAt?.toISOString() ?? null,
+  };
+}

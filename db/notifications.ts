@@ -10,6 +10,7 @@
 // later call, at most MAX_ATTEMPTS times. The transport (SMTP, HTTP) lives in jobs/notify.ts.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
+import { alertJson } from './alerts.ts';
 import { systemActor, writeAudit, type Actor } from './audit.ts';
 import type { Db, Executor } from './client.ts';
 import { todayOf } from './ledger/periods.ts';
@@ -92,25 +93,7 @@ async function reachableInspectors(db: Executor) {
  * `GET /api/v1/alerts`), with personal numbers masked in the free text.
  */
 export function alertPayload(a: Alert) {
-  const figures = Object.fromEntries(Object.entries(a.figures).map(([k, v]) => [k, typeof v === 'string' ? maskText(v) : v]));
-  return {
-    id: a.id,
-    rule: a.ruleId,
-    ruleVersion: a.ruleVersion,
-    paramsVersion: a.paramsVersion,
-    village: a.villageCode,
-    region: a.regionCode,
-    period: a.period,
-    severity: a.severity,
-    status: a.status,
-    title: maskText(a.title),
-    summary: maskText(a.summary),
-    entries: a.entries.map(({ id, voucherNo, date, amountFen }) => ({ id, voucherNo, date, amountFen })),
-    figures,
-    firstSeenAt: a.firstSeenAt.toISOString(),
-    lastSeenAt: a.lastSeenAt.toISOString(),
-    goneAt: a.goneAt?.toISOString() ?? null,
-  };
+  return alertJson(a, maskText);
 }
 
 /**

@@ -1,7 +1,7 @@
 // Checks and alerts for discipline inspectors (and administrators): queue a run, follow it,
 // list alerts in scope, and move an alert through its lifecycle.
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { ageBuckets, alertDetail, alertSeverities, listAlerts, transitionAlert, type Alert } from '../../db/alerts.ts';
+import { ageBuckets, alertDetail, alertJson, alertSeverities, listAlerts, transitionAlert } from '../../db/alerts.ts';
 import { getRun, queueRun } from '../../db/checks.ts';
 import { DomainError } from '../../db/errors.ts';
 import { inScope } from '../../db/regions.ts';
@@ -34,24 +34,6 @@ const AlertSchema = z
   })
   .openapi('Alert');
 
-export const alertJson = (a: Alert) => ({
-  id: a.id,
-  rule: a.ruleId,
-  ruleVersion: a.ruleVersion,
-  paramsVersion: a.paramsVersion,
-  village: a.villageCode,
-  region: a.regionCode,
-  period: a.period,
-  severity: a.severity,
-  status: a.status,
-  title: a.title,
-  summary: a.summary,
-  entries: a.entries,
-  figures: a.figures,
-  firstSeenAt: a.firstSeenAt.toISOString(),
-  lastSeenAt: a.lastSeenAt.toISOString(),
-  goneAt: a.goneAt?.toISOString() ?? null,
-});
 
 const postRun = createRoute({
   method: 'post',
@@ -184,7 +166,7 @@ export function registerChecks(app: OpenAPIHono<AppEnv>) {
   app.openapi(getAlerts, async (c) => {
     const { cursor, limit, ...filters } = c.req.valid('query');
     const page = await listAlerts(c.var.deps.database.db, c.var.actor!.scope, { ...filters, now: c.var.deps.now() }, { cursor, limit });
-    return c.json({ items: page.items.map(alertJson), nextCursor: page.nextCursor }, 200);
+    return c.json({ items: page.items.map((a) => alertJson(a)), nextCursor: page.nextCursor }, 200);
   });
 
   app.openapi(getAlertRoute, async (c) => {
