@@ -85,6 +85,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
   };
 
   const polling = { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, batchSize: 1 };
+  // The cron queues get a job a few times a day: polling them rarely keeps an idle embedded
+  // database (whose queries run on the server's own thread) free for pages.
+  const rarely = { pollingIntervalSeconds: 30, batchSize: 1 };
   await boss.work<{ runId: string }>(RUN_QUEUE, polling, async ([job]: Job<{ runId: string }>[]) => {
     const run = await claimRunById(database.db, job!.data.runId, now(), RUN_EXPIRY_SECONDS * 1000);
     // Null: finished already, or taken by another worker — nothing to do for this job.
@@ -97,18 +100,18 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     await notify();
   });
 
-  await boss.work(NIGHTLY_QUEUE, polling, async ([job]) => {
+  await boss.work(NIGHTLY_QUEUE, rarely, async ([job]) => {
     const ids = await queueScheduledRuns({ db: database.db, now: now(), actor: systemActor('schedule'), dispatch, input: { occurrence: job!.id } });
     log(`定时检查：已排队 ${ids.length} 个县的全面检查 (nightly check queued)`);
   });
 
-  await boss.work(DIGEST_QUEUE, polling, async () => {
+  await boss.work(DIGEST_QUEUE, rarely, async () => {
     // The digest runs in the morning and covers the day before.
     const yesterday = todayOf(new Date(now().getTime() - 24 * 60 * 60 * 1000));
     await options.notifier.digest(yesterday);
   });
 
-  await boss.work(HOUSEKEEPING_QUEUE, polling, async () => {
+  await boss.work(HOUSEKEEPING_QUEUE, rarely, async () => {
     await handOverStranded();
     await notify();
   });

@@ -181,7 +181,7 @@ if (postgresUrl) {
               from check_runs`;
             return row!.late > 0 && row!.unfinished === 0 && row!.publication === 1;
           },
-          150_000,
+          240_000,
         );
 
         const runs = await sql<{ id: string; trigger: string; status: string; alerts_opened: number }[]>`
