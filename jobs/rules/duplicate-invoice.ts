@@ -11,11 +11,11 @@ import {
   json,
   jsonParam,
   normalizeRef,
-  normalizeRefSql,
   num,
   queryRows,
   scopeVillages,
   spendingCtes,
+  spendingCtesPlus,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -51,37 +51,68 @@ export const rule = defineRule({
   params,
   async gather(db, scope) {
     const inScope = scopeVillages(scope);
-    // Spending of every village, unless a run prepared fewer: then only the villages with an entry
-    // sharing an invoice number or voucher image with the scope's spending can be in a group.
-    let over: SQL | null = null;
+    // Spending of every village, unless a run prepared fewer (its counties): then only the
+    // invoice keys and voucher images of the scope's spending that two entries anywhere share can
+    // form a group, and only the villages holding them (outside the prepared counties: computed
+    // from the ledger) need be looked at. invoice_key (migration 0007) is normalizeRefSql as an
+    // immutable SQL function: each key is counted in the expression index on published invoice
+    // numbers (only published entries are spending, so the index's predicate loses nothing;
+    // `offset 0` keeps the lookups per key) instead of normalising the whole ledger; the groups
+    // are then formed from the spending with those keys and images only (`cand`).
+    let spend: SQL = spendingCtes(scope, null);
+    // The spending that can be in a group (by default all of it).
+    let candidates = sql``;
     if (scope.prepared && !scope.prepared.all) {
-      const villages = await queryRows<{ village_code: string }>(
+      const found = await queryRows<{ kind: string; value: string }>(
         db,
         sql`with ${spendingCtes(scope)},
-          k as (select distinct s.invoice_key as k from spend s where s.invoice_no is not null),
+          k as (select distinct s.invoice_key as k from spend s where s.invoice_no is not null and s.invoice_key <> ''),
           sh as (select distinct v.voucher_sha256 as sha from entry_vouchers v join spend s on s.id = v.entry_id)
-          select e.village_code from ledger_entries e
-           where e.invoice_no is not null and ${normalizeRefSql(sql`e.invoice_no`)} in (select k from k where k <> '')
-          union
-          select e.village_code from entry_vouchers v join ledger_entries e on e.id = v.entry_id
+          select 'k' as kind, k.k as value from k cross join lateral (
+            select count(*) as n from (
+              select 1 from ledger_entries e
+               where invoice_key(e.invoice_no) = k.k and e.invoice_no is not null and e.status = 'published' offset 0) x) f
+           where f.n >= 2
+          union all
+          select 's', v.voucher_sha256 from entry_vouchers v
            where v.voucher_sha256 in (select sha from sh)
-          union
-          select json_array_elements_text(${jsonParam(scope.villages)})`,
+           group by v.voucher_sha256 having count(distinct v.entry_id) >= 2`,
       );
-      over = sql`(select json_array_elements_text(${jsonParam(villages.map((v) => String(v.village_code)))}))`;
-      scope = { region: scope.region, villages: scope.villages, asOf: scope.asOf };
+      const keys = found.filter((f) => f.kind === 'k').map((f) => String(f.value));
+      const shas = found.filter((f) => f.kind === 's').map((f) => String(f.value));
+      const villages = await queryRows<{ village_code: string }>(
+        db,
+        sql`select f.village_code from json_array_elements_text(${jsonParam(keys)}) as k(k) cross join lateral (
+              select e.village_code from ledger_entries e
+               where invoice_key(e.invoice_no) = k.k and e.invoice_no is not null and e.status = 'published' offset 0) f
+            union
+            select e.village_code from entry_vouchers v join ledger_entries e on e.id = v.entry_id
+             where v.voucher_sha256 in (select json_array_elements_text(${jsonParam(shas)}))
+            union
+            select json_array_elements_text(${jsonParam(scope.villages)})`,
+      );
+      const counties = new Set(scope.villages.map((v) => v.slice(0, 6)));
+      const codes = villages.map((v) => String(v.village_code)).sort(cmp);
+      spend = spendingCtesPlus(
+        scope,
+        scope.prepared.scopeIsAll ? null : codes.filter((v) => counties.has(v.slice(0, 6))),
+        codes.filter((v) => !counties.has(v.slice(0, 6))),
+      );
+      candidates = sql`where s.invoice_key in (select json_array_elements_text(${jsonParam(keys)}))
+        or s.id in (select v.entry_id from entry_vouchers v where v.voucher_sha256 in (select json_array_elements_text(${jsonParam(shas)})))`;
     }
     const rows = await queryRows<Record<string, unknown>>(
       db,
-      sql`with ${spendingCtes(scope, over)},
+      sql`with ${spend},
+        cand as materialized (select * from spend s ${candidates}),
         inv as materialized (
-          select s.id, s.village_code, s.invoice_key as k from spend s where s.invoice_no is not null),
+          select s.id, s.village_code, s.invoice_key as k from cand s where s.invoice_no is not null),
         inv_dup as materialized (
           select k from inv where k <> '' group by k
           having count(*) >= 2 and bool_or(village_code in ${inScope})),
         img as materialized (
           select distinct v.entry_id as id, v.voucher_sha256 as sha, s.village_code
-            from entry_vouchers v join spend s on s.id = v.entry_id),
+            from entry_vouchers v join cand s on s.id = v.entry_id),
         img_dup as materialized (
           select sha from img group by sha
           having count(distinct id) >= 2 and bool_or(village_code in ${inScope})),
@@ -91,7 +122,7 @@ export const rule = defineRule({
           select m.id from img m join img_dup d on d.sha = m.sha)
         select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.invoice_no,
                coalesce((select json_agg(distinct v.voucher_sha256) from entry_vouchers v where v.entry_id = s.id), '[]'::json) as shas
-          from spend s join ids on ids.id = s.id
+          from cand s join ids on ids.id = s.id
          order by s.village_code, s.date, s.voucher_no`,
     );
     return rows.map((r): Row => ({

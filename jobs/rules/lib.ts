@@ -47,8 +47,23 @@ export function spendingCtes(scope: RuleScope, villages?: SQL | null): SQL {
   return spendingCtesOf(scope, villages === undefined ? scopeVillages(scope) : villages);
 }
 
-/** The CTEs of spendingCtes computed from the ledger (no prepared table). */
-function spendingCtesOf(scope: RuleScope, villages: SQL | null): SQL {
+/**
+ * CTEs ending in `spend`: the run's prepared spending table (only its villages `inside`, unless
+ * null) plus the spending of `extra` villages outside it, computed from the ledger (for
+ * cross-county lookups: duplicate-invoice).
+ */
+export function spendingCtesPlus(scope: RuleScope, inside: readonly string[] | null, extra: readonly string[]): SQL {
+  const prepared = scope.prepared;
+  if (!prepared) throw new Error('spendingCtesPlus needs a prepared scope');
+  /** The prepared table, limited to the villages `inside` (null: all of it). */
+  const table = sql`select * from ${sql.identifier(prepared.table)} ${inside ? sql`where village_code in (select json_array_elements_text(${jsonParam(inside)}))` : sql``}`;
+  if (!extra.length) return sql`spend as (${table})`;
+  return sql`${spendingCtesOf(scope, sql`(select json_array_elements_text(${jsonParam(extra)}))`, 'spend_extra')},
+    spend as (${table} union all select * from spend_extra)`;
+}
+
+/** The CTEs of spendingCtes computed from the ledger (no prepared table); the last one is `name`. */
+function spendingCtesOf(scope: RuleScope, villages: SQL | null, name = 'spend'): SQL {
   return sql`rev as (
       select r.reverses_id, sum(r.amount_fen) as amount_fen
         from ledger_entries r
@@ -67,7 +82,7 @@ function spendingCtesOf(scope: RuleScope, villages: SQL | null): SQL {
        where e.status = 'published' and e.direction = 'expense' and e.reverses_id is null
          and e.date <= ${scope.asOf}::date
          ${villages ? sql`and e.village_code in ${villages}` : sql``}),
-    spend as materialized (
+    ${sql.identifier(name)} as materialized (
       select e.id, e.village_code, to_char(e.date, 'YYYY-MM-DD') as date, e.period, e.year, e.voucher_no, e.summary,
              e.account_code, coalesce(a.name, e.account_code) as account_name,
              (e.amount_fen + coalesce(rev.amount_fen, 0))::bigint as amount_fen, e.counterparty,
