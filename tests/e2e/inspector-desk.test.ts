@@ -10,7 +10,7 @@ import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchBrowser } from '../support/browser.ts';
+import { fitsPhone, hasChromium, launchBrowser, NO_JS_PHONE, PHONE, signInPage as signInAs, submit } from '../support/browser.ts';
 import { demoDataDirCopy, removeDir, startServer, type ServerProcess } from '../support/server.ts';
 
 const COUNTY = '519901000000';
@@ -20,8 +20,6 @@ const CAP_VILLAGE = '519901101204';
 const CAP_VOUCHER = '记-2025-07-651';
 const RULE = 'single-expense-cap';
 const PASSWORD = 'inspector-password-1';
-const PHONE = { viewport: { width: 360, height: 740 } };
-const NO_JS_PHONE = { ...PHONE, javaScriptEnabled: false };
 
 interface AlertAnswer {
   id: string;
@@ -70,29 +68,9 @@ describe.skipIf(!hasChromium)('the inspector’s desk (chromium, 360 px)', () =>
     return items;
   }
 
-  /** Signs in through the plain /signin form in a fresh phone context. */
-  async function signInPage(username: string, password: string, options: BrowserContextOptions = NO_JS_PHONE): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext(options);
-    const page = await context.newPage();
-    await page.goto(`${server.url}/signin`);
-    await page.getByLabel('用户名').fill(username);
-    await page.getByLabel('密码').fill(password);
-    await page.getByRole('button', { name: '登录', exact: true }).click();
-    await page.waitForURL('**/staff');
-    return { context, page };
-  }
+  const signInPage = (username: string, password: string, options?: BrowserContextOptions) => signInAs(browser, server.url, username, password, options);
 
-  /** Clicks a submit button and resolves with the response to the form's POST. */
-  async function submit(p: Page, button: ReturnType<Page['getByRole']>) {
-    const [response] = await Promise.all([
-      p.waitForResponse((r) => r.request().method() === 'POST'),
-      p.waitForNavigation({ waitUntil: 'load' }),
-      button.click(),
-    ]);
-    return response;
-  }
 
-  const fitsPhone = async (p: Page) => expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   const axe = async (p: Page) => {
     const result = await new AxeBuilder({ page: p }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
     expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`), p.url()).toEqual([]);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchBrowser } from '../support/browser.ts';
+import { fitsPhone, hasChromium, launchBrowser, NO_JS_PHONE, signInPage as signInAs, submit } from '../support/browser.ts';
 import { removeDir, startServer, tempDir, type ServerProcess } from '../support/server.ts';
 
 const COUNTY = '519901000000';
@@ -13,7 +13,6 @@ const OTHER_TOWNSHIP = '519901102000';
 const VILLAGE = '519901101201';
 const REGISTERS = `/staff/villages/${VILLAGE}/registers`;
 const LISTS = `/staff/regions/${TOWNSHIP}/lists`;
-const NO_JS_PHONE = { javaScriptEnabled: false, viewport: { width: 360, height: 740 } };
 const PASSWORD = 'accountant-password-1';
 
 describe.skipIf(!hasChromium)('staff registers and lists without JavaScript (chromium, 360 px)', () => {
@@ -37,29 +36,9 @@ describe.skipIf(!hasChromium)('staff registers and lists without JavaScript (chr
     return (await res.json()) as T;
   }
 
-  /** Signs in through the plain /signin form in a fresh no-JS phone context. */
-  async function signInPage(username: string, password: string): Promise<{ context: BrowserContext; page: Page }> {
-    const ctx = await browser.newContext(NO_JS_PHONE);
-    const p = await ctx.newPage();
-    await p.goto(`${server.url}/signin`);
-    await p.getByLabel('用户名').fill(username);
-    await p.getByLabel('密码').fill(password);
-    await p.getByRole('button', { name: '登录', exact: true }).click();
-    await p.waitForURL('**/staff');
-    return { context: ctx, page: p };
-  }
+  const signInPage = (username: string, password: string) => signInAs(browser, server.url, username, password);
 
-  /** Clicks a submit button and resolves with the response to the form's POST. */
-  async function submit(p: Page, button: ReturnType<Page['getByRole']>) {
-    const [response] = await Promise.all([
-      p.waitForResponse((r) => r.request().method() === 'POST'),
-      p.waitForNavigation({ waitUntil: 'load' }),
-      button.click(),
-    ]);
-    return response;
-  }
 
-  const fitsPhone = async (p: Page) => expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
   beforeAll(async () => {
     [server, browser] = await Promise.all([

@@ -5,7 +5,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hasChromium, launchBrowser } from '../support/browser.ts';
+import { fitsPhone, hasChromium, launchBrowser, PHONE, signInPage as signInAs, submit } from '../support/browser.ts';
 import { demoDataDirCopy, removeDir, startServer, type ServerProcess } from '../support/server.ts';
 
 const COUNTY = '519901000000';
@@ -13,8 +13,6 @@ const TOWNSHIP = '519901101000'; // 底洞镇
 const VILLAGE = '519901101201'; // 沙湾村
 const OTHER_TOWNSHIP = '519901102000';
 const PAGE = (code: string) => `/staff/regions/${code}/thresholds`;
-const PHONE = { viewport: { width: 360, height: 740 } };
-const NO_JS_PHONE = { ...PHONE, javaScriptEnabled: false };
 const PASSWORD = 'staff-password-1';
 
 type RuleParams = { rule: string; params: Record<string, unknown>; values: { path: string; value: unknown; from: string; version: number | null }[]; history: unknown[] };
@@ -40,28 +38,9 @@ describe.skipIf(!hasChromium)('staff thresholds without JavaScript (chromium, 36
     return ((await res.json()) as { rules: RuleParams[] }).rules.find((r) => r.rule === rule)!;
   }
 
-  async function signInPage(username: string, password: string, javaScriptEnabled = false): Promise<{ context: BrowserContext; page: Page }> {
-    const ctx = await browser.newContext({ ...PHONE, javaScriptEnabled });
-    const p = await ctx.newPage();
-    await p.goto(`${server.url}/signin`);
-    await p.getByLabel('用户名').fill(username);
-    await p.getByLabel('密码').fill(password);
-    await p.getByRole('button', { name: '登录', exact: true }).click();
-    await p.waitForURL('**/staff');
-    return { context: ctx, page: p };
-  }
+  const signInPage = (username: string, password: string, javaScriptEnabled = false) => signInAs(browser, server.url, username, password, { ...PHONE, javaScriptEnabled });
 
-  /** Clicks a submit button and resolves with the response to the form's POST. */
-  async function submit(p: Page, button: ReturnType<Page['getByRole']>) {
-    const [response] = await Promise.all([
-      p.waitForResponse((r) => r.request().method() === 'POST'),
-      p.waitForNavigation({ waitUntil: 'load' }),
-      button.click(),
-    ]);
-    return response;
-  }
 
-  const fitsPhone = async (p: Page) => expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   /** axe (a script: it needs the scripted browser) on the page `reach` brings that browser to. */
   const axe = async (reach: (p: Page) => Promise<void>) => {
     const p = scripted.page;
