@@ -5,7 +5,7 @@
 import { and, asc, desc, eq, inArray, like, lte, sql, type SQL } from 'drizzle-orm';
 import type { Executor } from '../client.ts';
 import { parseAmountFen } from '../ledger/parse.ts';
-import { getPublication, latestPublication, type Publication } from '../ledger/queries.ts';
+import { getPublication, latestPublication, type Publication, type PublicEntry } from '../ledger/queries.ts';
 import { isPeriod } from '../ledger/periods.ts';
 import { maskText } from '../privacy.ts';
 import { getRegion, isRegionCode, parentCode, type Region } from '../regions.ts';
@@ -256,26 +256,8 @@ export async function townshipComparison(db: Executor, code: string, through: st
 // ---------------------------------------------------------------------------------------------
 // Entries
 
-/** A published entry as a ledger row: free texts masked, with its voucher page count. */
-export interface LedgerRow {
-  id: string;
-  date: string;
-  period: string;
-  voucherNo: string;
-  summary: string;
-  accountCode: string;
-  accountName: string;
-  direction: 'income' | 'expense';
-  amountFen: number;
-  counterparty: string | null;
-  paymentMethod: string;
-  invoiceNo: string | null;
-  handler: string | null;
-  decisionRef: string | null;
-  reversesId: string | null;
-  leafIndex: number;
-  voucherPages: number;
-}
+/** A published entry as a ledger row: the public entry (free texts masked) with its period and voucher page count. */
+export type LedgerRow = Omit<PublicEntry, 'vouchers'> & { period: string; voucherPages: number };
 
 const rowColumns = {
   id: ledgerEntries.id,
