@@ -3,14 +3,15 @@
 // GB18030/GBK, told from its first 64 KiB. Memory stays flat however long the file is.
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
-import { Transform, type TransformCallback } from 'node:stream';
+import { posix } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CsvError, parse as parseCsv } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import { DomainError } from '../errors.ts';
 import { mapHeader, type HeaderColumn, type HeaderMapping, type LedgerWarning, type RowError } from './columns.ts';
 import { cellText, validateRow, type CellValue, type LedgerCells, type LedgerRow } from './parse.ts';
-import { checkDeclaredSizes, zipEntryNames } from './zip.ts';
+import { openXlsxParts, zipEntryNames } from './zip.ts';
 
 export type FileKind = 'csv' | 'xlsx' | 'zip';
 export type TextEncodingName = 'utf-8' | 'gb18030';
@@ -225,35 +226,76 @@ function excelCellValue(value: unknown): CellValue {
   return String(value);
 }
 
-type WorkbookWithModel = { model?: { sheets?: Array<{ name?: string }> } };
+/**
+ * The steps of exceljs's streaming WorkbookReader that each read one part of the package. Its own
+ * `parse()` reads the ZIP in one pass by local headers and pauses the unzip stream between
+ * entries, which drops entries now and then (exceljs#3064: most often `xl/workbook.xml`, stored
+ * last, and the read fails with "reading 'sheets'"). Fed parts opened through the central
+ * directory, the same steps read in a fixed order and the sheet still streams row by row.
+ */
+interface WorkbookReaderSteps {
+  workbookRels?: Array<{ Id?: string; Target?: string }>;
+  model?: { sheets?: Array<{ rId?: string }> };
+  _parseRels(part: Readable): Promise<void>;
+  _parseWorkbook(part: Readable): Promise<void>;
+  _parseSharedStrings(part: Readable): AsyncIterable<unknown>;
+  _parseStyles(part: Readable): Promise<void>;
+  _parseWorksheet(part: Readable, sheetNo: string): Iterable<{ value: AsyncIterable<ExcelJS.Row> }>;
+}
 
-async function* xlsxRows(path: string): AsyncGenerator<SourceRow> {
-  await checkDeclaredSizes(path);
-  const reader = new ExcelJS.stream.xlsx.WorkbookReader(path, {
+const xlsxInvalid = (detail: string) => new DomainError('invalid', 'xlsx_invalid', `XLSX 文件无法读取（${detail}）`);
+
+/** The package path of the workbook's first sheet, from its relationship (relative to `xl/`). */
+function firstSheetPath(steps: WorkbookReaderSteps): string | null {
+  const rId = steps.model?.sheets?.[0]?.rId;
+  const target = steps.workbookRels?.find((rel) => rel.Id === rId)?.Target;
+  if (rId === undefined || target === undefined) return null;
+  return target.startsWith('/') ? target.slice(1) : posix.normalize(`xl/${target}`);
+}
+
+async function* xlsxRows(file: string): AsyncGenerator<SourceRow> {
+  const parts = await openXlsxParts(file);
+  const opened: Readable[] = [];
+  const open = async (name: string) => {
+    const part = await parts.open(name);
+    if (part) opened.push(part);
+    return part;
+  };
+  const reader = new ExcelJS.stream.xlsx.WorkbookReader(file, {
     worksheets: 'emit',
     sharedStrings: 'cache',
     styles: 'cache', // needed to tell date cells from numbers
     hyperlinks: 'ignore',
     entries: 'ignore',
   });
+  const steps = reader as unknown as WorkbookReaderSteps;
   try {
-    for await (const sheet of reader) {
-      const firstName = (reader as unknown as WorkbookWithModel).model?.sheets?.[0]?.name;
-      const name = (sheet as unknown as { name?: string }).name;
-      if (firstName !== undefined && name !== undefined && name !== firstName) continue;
-      for await (const row of sheet) {
+    const rels = await open('xl/_rels/workbook.xml.rels');
+    const workbook = await open('xl/workbook.xml');
+    if (!rels || !workbook) throw xlsxInvalid('缺少 xl/workbook.xml 或它的关系文件');
+    await steps._parseRels(rels);
+    await steps._parseWorkbook(workbook);
+    const sharedStrings = await open('xl/sharedStrings.xml');
+    if (sharedStrings) for await (const _ of steps._parseSharedStrings(sharedStrings));
+    const styles = await open('xl/styles.xml');
+    if (styles) await steps._parseStyles(styles);
+
+    const sheetPath = firstSheetPath(steps);
+    const sheet = sheetPath === null ? null : await open(sheetPath);
+    if (!sheet) throw xlsxInvalid('找不到第一张工作表');
+    const sheetNo = /sheet(\d+)\.xml$/i.exec(sheetPath!)?.[1] ?? '1';
+    for (const { value: worksheet } of steps._parseWorksheet(sheet, sheetNo)) {
+      for await (const row of worksheet) {
         const values = Array.isArray(row.values) ? row.values : [];
         yield { line: row.number, cells: values.slice(1).map(excelCellValue) };
       }
-      return;
     }
   } catch (err) {
     if (err instanceof DomainError) throw err;
-    const detail = err instanceof Error ? err.message : String(err);
-    throw new DomainError('invalid', 'xlsx_invalid', `XLSX 文件无法读取（${detail}）`);
+    throw xlsxInvalid(err instanceof Error ? err.message : String(err));
   } finally {
-    // exceljs leaves its file stream open when iteration stops before the end of the ZIP.
-    (reader as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    for (const part of opened) part.destroy();
+    parts.close();
   }
 }
 

@@ -4,7 +4,7 @@
 // GBK/GB18030 without the UTF-8 flag and are decoded as such.
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ExtraField, type ZipFile } from 'yauzl';
@@ -272,25 +272,50 @@ function checkEntryCount(zip: ZipFile, limits: ZipLimits): void {
 /** An XLSX is a ZIP of XML, which compresses better than a voucher scan. */
 export const XLSX_LIMITS: ZipLimits = { ...ZIP_LIMITS, maxRatio: 250 };
 
+/** The parts of an XLSX package, opened by name through the ZIP's central directory. */
+export interface XlsxParts {
+  /** The part's inflated content, or null when the package has no such part (names are case-insensitive). */
+  open(name: string): Promise<Readable | null>;
+  close(): void;
+}
+
 /**
- * Declared sizes only, for an XLSX handed to a reader (exceljs) that streams it by the local
- * headers and cannot be guarded while inflating.
+ * Opens an XLSX for reading its parts in any order, with every declared size checked against
+ * `limits` first; yauzl then refuses a part whose content is longer than declared. Reading by the
+ * central directory rather than by local headers in stored order is what lets the ledger reader
+ * take the workbook, shared strings and styles before the sheet, whatever order the writer chose.
  */
-export async function checkDeclaredSizes(path: string, limits: ZipLimits = XLSX_LIMITS): Promise<void> {
+export async function openXlsxParts(path: string, limits: ZipLimits = XLSX_LIMITS): Promise<XlsxParts> {
   const zip = await openZip(path);
+  const parts = new Map<string, Entry>();
   try {
     checkEntryCount(zip, limits);
     let declaredTotal = 0;
     for await (const entry of zip.eachEntry()) {
-      checkDeclaredSize(entry, nameOf(entry), limits);
+      const name = nameOf(entry);
+      checkDeclaredSize(entry, name, limits);
       declaredTotal += entry.uncompressedSize;
       if (declaredTotal > limits.maxTotalBytes) throw totalTooLarge(limits);
+      parts.set(name.replace(/^\//, '').toLowerCase(), entry);
     }
   } catch (err) {
-    throw fromReadError(err);
-  } finally {
     zip.close();
+    throw fromReadError(err);
   }
+  return {
+    async open(name) {
+      const entry = parts.get(name.replace(/^\//, '').toLowerCase());
+      if (!entry) return null;
+      const source = await zip.openReadStreamPromise(entry).catch((err: unknown) => {
+        throw fromReadError(err, name);
+      });
+      const content = new PassThrough();
+      source.on('error', (err) => content.destroy(fromReadError(err, name)));
+      content.on('close', () => source.destroy());
+      return source.pipe(content);
+    },
+    close: () => zip.close(),
+  };
 }
 
 async function listEntries(zip: ZipFile, limits: ZipLimits): Promise<Listing> {

@@ -10,6 +10,7 @@ import { DomainError } from '../../db/errors.ts';
 import type { LedgerRow } from '../../db/ledger/parse.ts';
 import { detectFileKind, detectTextEncoding, readLedger, type LedgerHeaderItem, type LedgerItem } from '../../db/ledger/read.ts';
 import { openUploadZip } from '../../db/ledger/zip.ts';
+import { zipBytes } from '../support/zip.ts';
 
 const VILLAGES = path.resolve(import.meta.dirname, '../../db/demo/qingshan/villages');
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -216,6 +217,69 @@ describe('XLSX', () => {
       [1, '科目编码', 'missing_column'],
     ]);
     expect(missingResult.items).toEqual([]);
+  });
+
+  it('reads the first sheet of the workbook whatever the order of the parts in the ZIP', async () => {
+    // Written the way some tools store a package: the sheets before xl/workbook.xml, and the
+    // workbook's first sheet (账本) in sheet2.xml. exceljs's one-pass reader failed on this with
+    // "Cannot read properties of undefined (reading 'sheets')" (exceljs#3064).
+    const main = 'http://schemas.openxmlformats.org/spreadsheetml/2006/main';
+    const rel = 'http://schemas.openxmlformats.org/officeDocument/2006/relationships';
+    const strings = ['日期', '凭证号', '摘要', '科目编码', '支出', '收付款方', '记-1', '修路', '某公司', '这张表不是账本'];
+    const s = (ref: string, i: number) => `<c r="${ref}" t="s"><v>${i}</v></c>`;
+    const parts: Array<[string, string]> = [
+      ['[Content_Types].xml', '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'],
+      ['_rels/.rels', `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="${rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>`],
+      [
+        'xl/_rels/workbook.xml.rels',
+        `<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+          `<Relationship Id="rId1" Type="${rel}/worksheet" Target="worksheets/sheet1.xml"/>` +
+          `<Relationship Id="rId2" Type="${rel}/worksheet" Target="/xl/worksheets/sheet2.xml"/>` +
+          `<Relationship Id="rId3" Type="${rel}/styles" Target="styles.xml"/>` +
+          `<Relationship Id="rId4" Type="${rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>`,
+      ],
+      ['xl/sharedStrings.xml', `<?xml version="1.0"?><sst xmlns="${main}">${strings.map((t) => `<si><t>${t}</t></si>`).join('')}</sst>`],
+      [
+        'xl/styles.xml',
+        `<?xml version="1.0"?><styleSheet xmlns="${main}"><fonts count="1"><font/></fonts><fills count="1"><fill/></fills>` +
+          `<borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs>` +
+          `<cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>`,
+      ],
+      ['xl/worksheets/sheet1.xml', `<?xml version="1.0"?><worksheet xmlns="${main}"><sheetData><row r="1">${s('A1', 9)}</row></sheetData></worksheet>`],
+      [
+        'xl/worksheets/sheet2.xml',
+        `<?xml version="1.0"?><worksheet xmlns="${main}"><sheetData>` +
+          `<row r="1">${['A', 'B', 'C', 'D', 'E', 'F'].map((col, i) => s(`${col}1`, i)).join('')}</row>` +
+          `<row r="2"><c r="A2" s="1"><v>45659</v></c>${s('B2', 6)}${s('C2', 7)}<c r="D2"><v>514</v></c><c r="E2"><v>1234.56</v></c>${s('F2', 8)}</row>` +
+          `</sheetData></worksheet>`,
+      ],
+      [
+        'xl/workbook.xml',
+        `<?xml version="1.0"?><workbook xmlns="${main}" xmlns:r="${rel}"><sheets>` +
+          `<sheet name="账本" sheetId="2" r:id="rId2"/><sheet name="说明" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+      ],
+    ];
+    const file = await fixture(zipBytes(parts.map(([name, data]) => ({ name, data }))), 'xlsx');
+    expect(await detectFileKind(file)).toBe('xlsx');
+    const result = await readAll(file, 'xlsx');
+    expect(allErrors(result)).toEqual([]);
+    expect(result.rows.map((r) => [r.row, r.date, r.voucherNo, r.summary, r.amountFen, r.counterparty])).toEqual([
+      [2, '2025-01-02', '记-1', '修路', 123456, '某公司'],
+    ]);
+  });
+
+  it('refuses a package without a workbook or whose first sheet is missing with xlsx_invalid', async () => {
+    const withoutSheet = await fixture(
+      zipBytes([
+        { name: '[Content_Types].xml', data: '<Types/>' },
+        { name: 'xl/workbook.xml', data: '<workbook xmlns:r="r"><sheets><sheet name="a" sheetId="1" r:id="rId1"/></sheets></workbook>' },
+        { name: 'xl/_rels/workbook.xml.rels', data: '<Relationships><Relationship Id="rId1" Target="worksheets/sheet1.xml"/></Relationships>' },
+      ]),
+      'xlsx',
+    );
+    const err = await refusal(readAll(withoutSheet, 'xlsx'));
+    expect([err.kind, err.code]).toEqual(['invalid', 'xlsx_invalid']);
+    expect(err.message).toMatch(/工作表/);
   });
 
   it('refuses an empty sheet and a header-only sheet with empty_file', async () => {
