@@ -211,6 +211,15 @@ export const ledgerEntries = pgTable(
     /** Position in the village's log once published, and the leaf hash (hex) written there. */
     leafIndex: integer('leaf_index'),
     leafHash: text('leaf_hash'),
+    // Keys the checks compare, computed once when the row is written (migration 0008's SQL
+    // functions, the same as jobs/rules/lib.ts normalizeRef and partyKey) instead of by a regular
+    // expression over the whole ledger on every run.
+    /** invoice_no normalised: full-width → ASCII, no spaces or dashes, upper case ('' if none). */
+    invoiceKey: text('invoice_key').generatedAlwaysAs(sql`ref_key(invoice_no)`),
+    /** decision_ref normalised like invoice_key. */
+    decisionKey: text('decision_key').generatedAlwaysAs(sql`ref_key(decision_ref)`),
+    /** counterparty compared as a name: full-width → ASCII, no white space ('' if none). */
+    partyKey: text('party_key').generatedAlwaysAs(sql`party_key(counterparty)`),
   },
   (t) => [
     uniqueIndex('ledger_entries_voucher_key').on(t.villageCode, t.year, t.voucherNo),
@@ -218,6 +227,10 @@ export const ledgerEntries = pgTable(
     uniqueIndex('ledger_entries_reverses_key').on(t.reversesId),
     index('ledger_entries_village_period_idx').on(t.villageCode, t.period),
     index('ledger_entries_batch_idx').on(t.batchId),
+    // Who else holds an invoice number (shared_keys' trigger, duplicate-invoice).
+    index('ledger_entries_invoice_key_idx').on(t.invoiceKey).where(sql`${t.invoiceKey} <> ''`),
+    // related-party reads who handles a village's entries (经办人) from here.
+    index('ledger_entries_village_handler_idx').on(t.villageCode, t.handler).where(sql`${t.status} = 'published' and ${t.handler} is not null`),
     foreignKey({ columns: [t.accountStandard, t.accountCode], foreignColumns: [accounts.standard, accounts.code] }),
     check('ledger_entries_amount', sql`${t.amountFen} > 0 or (${t.reversesId} is not null and ${t.amountFen} < 0)`),
     check('ledger_entries_period', sql`${t.period} = to_char(${t.date}, 'YYYY-MM')`),
@@ -251,6 +264,22 @@ export const entryVouchers = pgTable(
     fileName: text('file_name'),
   },
   (t) => [primaryKey({ columns: [t.entryId, t.page] }), index('entry_vouchers_sha_idx').on(t.voucherSha256)],
+);
+
+/**
+ * Invoice numbers (ledger_entries.invoice_key) and voucher images (SHA-256) that two or more
+ * entries hold, drafts included: the candidates of the duplicate-invoice check, which then needs
+ * to look at a county's own keys only, not at the whole ledger. Kept by statement triggers on
+ * ledger_entries and entry_vouchers (migration 0008), so every way in (imports, COPY) counts. A
+ * superset: a key stays after its drafts are discarded; the check counts published spending.
+ */
+export const sharedKeys = pgTable(
+  'shared_keys',
+  {
+    kind: text('kind', { enum: ['invoice', 'image'] }).notNull(),
+    key: text('key').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.key] })],
 );
 
 export const openingBalances = pgTable('opening_balances', {
@@ -293,8 +322,10 @@ export const decisions = pgTable(
     decidedOn: date('decided_on', { mode: 'string' }).notNull(),
     amountFen: bigint('amount_fen', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    /** ref normalised like ledger_entries.decision_key (what an entry's decision_ref is matched on). */
+    refKey: text('ref_key').generatedAlwaysAs(sql`ref_key(ref)`),
   },
-  (t) => [uniqueIndex('decisions_ref_key').on(t.villageCode, t.ref)],
+  (t) => [uniqueIndex('decisions_ref_key').on(t.villageCode, t.ref), index('decisions_village_ref_key_idx').on(t.villageCode, t.refKey)],
 );
 
 export const decisionStepKinds = [

@@ -1,7 +1,7 @@
 // duplicate-invoice: one invoice number (normalised: full-width → ASCII, upper case, no spaces or
 // dashes) or one voucher image (same SHA-256) backs two or more expenses, in any village — the
 // same bill claimed twice.
-import { sql, type SQL } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
 import {
@@ -13,9 +13,8 @@ import {
   normalizeRef,
   num,
   queryRows,
-  scopeVillages,
   spendingCtes,
-  spendingCtesPlus,
+  spendingCtesOfEntries,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -37,6 +36,12 @@ interface Group {
 
 const shortSha = (sha: string) => sha.slice(0, 12);
 
+/** Shared invoice keys and voucher images. */
+const split = (found: { kind: string; value: string }[]): { keys: string[]; shas: string[] } => ({
+  keys: found.filter((f) => f.kind === 'k').map((f) => String(f.value)),
+  shas: found.filter((f) => f.kind === 's').map((f) => String(f.value)),
+});
+
 export const rule = defineRule({
   id: 'duplicate-invoice',
   version: 1,
@@ -50,79 +55,37 @@ export const rule = defineRule({
   severity: 'high',
   params,
   async gather(db, scope) {
-    const inScope = scopeVillages(scope);
-    // Spending of every village, unless a run prepared fewer (its counties): then only the
-    // invoice keys and voucher images of the scope's spending that two entries anywhere share can
-    // form a group, and only the villages holding them (outside the prepared counties: computed
-    // from the ledger) need be looked at. invoice_key (migration 0007) is normalizeRefSql as an
-    // immutable SQL function: each key is counted in the expression index on published invoice
-    // numbers (only published entries are spending, so the index's predicate loses nothing;
-    // `offset 0` keeps the lookups per key) instead of normalising the whole ledger; the groups
-    // are then formed from the spending with those keys and images only (`cand`).
-    let spend: SQL = spendingCtes(scope, null);
-    // The spending that can be in a group (by default all of it).
-    let candidates = sql``;
-    if (scope.prepared && !scope.prepared.all) {
-      const found = await queryRows<{ kind: string; value: string }>(
+    // 1. The invoice keys (ledger_entries.invoice_key, stored when the entry is written) and
+    //    voucher images of the scope's spending that another entry holds too: shared_keys lists
+    //    every key and image two entries hold (kept by triggers as entries and voucher links
+    //    are written), so only the scope's own keys are looked at, never the whole ledger.
+    const { keys, shas } = split(
+      await queryRows<{ kind: string; value: string }>(
         db,
-        sql`with ${spendingCtes(scope)},
-          k as (select distinct s.invoice_key as k from spend s where s.invoice_no is not null and s.invoice_key <> ''),
-          sh as (select distinct v.voucher_sha256 as sha from entry_vouchers v join spend s on s.id = v.entry_id)
-          select 'k' as kind, k.k as value from k cross join lateral (
-            select count(*) as n from (
-              select 1 from ledger_entries e
-               where invoice_key(e.invoice_no) = k.k and e.invoice_no is not null and e.status = 'published' offset 0) x) f
-           where f.n >= 2
+        sql`with ${spendingCtes(scope)}
+          select distinct 'k' as kind, s.invoice_key as value from spend s
+           where s.invoice_key in (select k.key from shared_keys k where k.kind = 'invoice')
           union all
-          select 's', v.voucher_sha256 from entry_vouchers v
-           where v.voucher_sha256 in (select sha from sh)
-           group by v.voucher_sha256 having count(distinct v.entry_id) >= 2`,
-      );
-      const keys = found.filter((f) => f.kind === 'k').map((f) => String(f.value));
-      const shas = found.filter((f) => f.kind === 's').map((f) => String(f.value));
-      const villages = await queryRows<{ village_code: string }>(
-        db,
-        sql`select f.village_code from json_array_elements_text(${jsonParam(keys)}) as k(k) cross join lateral (
-              select e.village_code from ledger_entries e
-               where invoice_key(e.invoice_no) = k.k and e.invoice_no is not null and e.status = 'published' offset 0) f
-            union
-            select e.village_code from entry_vouchers v join ledger_entries e on e.id = v.entry_id
-             where v.voucher_sha256 in (select json_array_elements_text(${jsonParam(shas)}))
-            union
-            select json_array_elements_text(${jsonParam(scope.villages)})`,
-      );
-      const counties = new Set(scope.villages.map((v) => v.slice(0, 6)));
-      const codes = villages.map((v) => String(v.village_code)).sort(cmp);
-      spend = spendingCtesPlus(
-        scope,
-        scope.prepared.scopeIsAll ? null : codes.filter((v) => counties.has(v.slice(0, 6))),
-        codes.filter((v) => !counties.has(v.slice(0, 6))),
-      );
-      candidates = sql`where s.invoice_key in (select json_array_elements_text(${jsonParam(keys)}))
-        or s.id in (select v.entry_id from entry_vouchers v where v.voucher_sha256 in (select json_array_elements_text(${jsonParam(shas)})))`;
-    }
+          select distinct 's', v.voucher_sha256 from entry_vouchers v
+           where v.voucher_sha256 in (select k.key from shared_keys k where k.kind = 'image')
+             and v.entry_id in (select s.id from spend s)`,
+      ),
+    );
+    if (!keys.length && !shas.length) return [];
+    // 2. Every spending entry, in any village, with one of those invoice keys or images (a few
+    //    entries: computed from the ledger by id), with the images of each.
+    const ids = sql`(select e.id from ledger_entries e
+                      where e.invoice_key in (select json_array_elements_text(${jsonParam(keys)}))
+                        and e.invoice_key <> '' and e.status = 'published'
+                     union
+                     select v.entry_id from entry_vouchers v
+                      where v.voucher_sha256 in (select json_array_elements_text(${jsonParam(shas)})))`;
     const rows = await queryRows<Record<string, unknown>>(
       db,
-      sql`with ${spend},
-        cand as materialized (select * from spend s ${candidates}),
-        inv as materialized (
-          select s.id, s.village_code, s.invoice_key as k from cand s where s.invoice_no is not null),
-        inv_dup as materialized (
-          select k from inv where k <> '' group by k
-          having count(*) >= 2 and bool_or(village_code in ${inScope})),
-        img as materialized (
-          select distinct v.entry_id as id, v.voucher_sha256 as sha, s.village_code
-            from entry_vouchers v join cand s on s.id = v.entry_id),
-        img_dup as materialized (
-          select sha from img group by sha
-          having count(distinct id) >= 2 and bool_or(village_code in ${inScope})),
-        ids as (
-          select i.id from inv i join inv_dup d on d.k = i.k
-          union
-          select m.id from img m join img_dup d on d.sha = m.sha)
+      sql`with ${spendingCtesOfEntries(scope, ids)}
         select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.invoice_no,
                coalesce((select json_agg(distinct v.voucher_sha256) from entry_vouchers v where v.entry_id = s.id), '[]'::json) as shas
-          from cand s join ids on ids.id = s.id
+          from spend s
          order by s.village_code, s.date, s.voucher_no`,
     );
     return rows.map((r): Row => ({

@@ -15,6 +15,7 @@ import {
   inAccounts,
   monthlyKey,
   paramsFor,
+  sameInputs,
   round,
   yuan,
   type EntryRow,
@@ -93,6 +94,9 @@ export function historySpikes(totals: Total[], byRegion: ParamsByRegion<Params>,
 
 const monthText = (period: string) => `${period.slice(0, 4)}年${Number(period.slice(5))}月`;
 
+/** historySpikes computed once for gather's pick and evaluate. */
+const historySpikesOnce = sameInputs(historySpikes);
+
 export const rule = defineRule({
   id: 'history-spike',
   version: 1,
@@ -105,9 +109,9 @@ export const rule = defineRule({
     '审计分析性复核程序（《中国注册会计师审计准则第1313号——分析程序》趋势分析）；Tukey 四分位距离群界限；《农村集体经济组织财务制度》关于支出控制的规定',
   severity: 'medium',
   params,
-  gather: (db, scope, byRegion) => gatherMonthlyTotals(db, scope, (totals) => historySpikes(totals, byRegion, scope).map((s) => s.total)),
+  gather: (db, scope, byRegion) => gatherMonthlyTotals(db, scope, (totals) => historySpikesOnce(totals, byRegion, scope).map((s) => s.total)),
   evaluate(input, byRegion, scope) {
-    return historySpikes(input.totals, byRegion, scope).map((s): Finding => {
+    return historySpikesOnce(input.totals, byRegion, scope).map((s): Finding => {
       const t = s.total;
       const p = paramsFor(byRegion, t.villageCode, DEFAULTS);
       const entries = [...(input.entries[keyOf(t)] ?? [])].sort(byDate);

@@ -25,8 +25,8 @@ export const scopeVillages = (scope: RuleScope): SQL => sql`(select json_array_e
  * an entry that a reversal cancels entirely: a reversed entry and its reversal are not spending.
  * `decision_known` says whether the village has a decision with the entry's (normalised) ref,
  * `decided_on` is its date and `decided` whether it came on or before the payment; `party_key`
- * is the counterparty as partyKeySql makes it and `invoice_key` the invoice number as
- * normalizeRefSql makes it (computed once here, not by every rule).
+ * is the counterparty as partyKey makes it and `invoice_key` the invoice number as normalizeRef
+ * makes it (both stored on the entry when it is written: migration 0008).
  * Use as `with ${spendingCtes(scope)} select … from spend`.
  */
 export function spendingCtes(scope: RuleScope, villages?: SQL | null): SQL {
@@ -44,50 +44,64 @@ export function spendingCtes(scope: RuleScope, villages?: SQL | null): SQL {
           : sql`where village_code in ${villages}`;
     return sql`spend as (select * from ${sql.identifier(prepared.table)} ${filter})`;
   }
-  return spendingCtesOf(scope, villages === undefined ? scopeVillages(scope) : villages);
+  return spendingCtesOf(scope, { villages: villages === undefined ? scopeVillages(scope) : villages });
 }
 
 /**
- * CTEs ending in `spend`: the run's prepared spending table (only its villages `inside`, unless
- * null) plus the spending of `extra` villages outside it, computed from the ledger (for
- * cross-county lookups: duplicate-invoice).
+ * CTE `spend` (after `rev`, `dec`, `base`) of the published entries `ids` (a set of entry ids),
+ * computed from the ledger whatever the scope: for rules that follow a few entries across
+ * villages and counties (duplicate-invoice).
  */
-export function spendingCtesPlus(scope: RuleScope, inside: readonly string[] | null, extra: readonly string[]): SQL {
-  const prepared = scope.prepared;
-  if (!prepared) throw new Error('spendingCtesPlus needs a prepared scope');
-  /** The prepared table, limited to the villages `inside` (null: all of it). */
-  const table = sql`select * from ${sql.identifier(prepared.table)} ${inside ? sql`where village_code in (select json_array_elements_text(${jsonParam(inside)}))` : sql``}`;
-  if (!extra.length) return sql`spend as (${table})`;
-  return sql`${spendingCtesOf(scope, sql`(select json_array_elements_text(${jsonParam(extra)}))`, 'spend_extra')},
-    spend as (${table} union all select * from spend_extra)`;
-}
+export const spendingCtesOfEntries = (scope: RuleScope, ids: SQL): SQL => spendingCtesOf(scope, { ids });
 
-/** The CTEs of spendingCtes computed from the ledger (no prepared table); the last one is `name`. */
-function spendingCtesOf(scope: RuleScope, villages: SQL | null, name = 'spend'): SQL {
+/** The CTEs of spendingCtes computed from the ledger (no prepared table): the spending of the
+ * `villages` (a set; null for all) or of the entries `ids` (a set). */
+function spendingCtesOf(scope: RuleScope, filter: { villages: SQL | null } | { ids: SQL } | { counties: string[] }): SQL {
+  // Whole counties are ranges of village codes (an index range scan, not a set to probe).
+  const inCounties = (column: SQL, counties: string[]) =>
+    sql`(${sql.join(
+      counties.map((c) => sql`(${column} >= ${c} and ${column} < ${String(Number(c) + 1).padStart(c.length, '0')})`),
+      sql` or `,
+    )})`;
+  const decisions =
+    'counties' in filter
+      ? sql`where ${inCounties(sql`d.village_code`, filter.counties)}`
+      : 'ids' in filter
+        ? sql`where d.village_code in (select x.village_code from ledger_entries x where x.id in ${filter.ids})`
+        : filter.villages
+          ? sql`where d.village_code in ${filter.villages}`
+          : sql``;
+  const rows =
+    'counties' in filter
+      ? sql`and ${inCounties(sql`e.village_code`, filter.counties)}`
+      : 'ids' in filter
+        ? sql`and e.id in ${filter.ids}`
+        : filter.villages
+          ? sql`and e.village_code in ${filter.villages}`
+          : sql``;
   return sql`rev as (
-      select r.reverses_id, sum(r.amount_fen) as amount_fen
+      select r.reverses_id, sum(r.amount_fen)::bigint as amount_fen
         from ledger_entries r
        where r.reverses_id is not null and r.status = 'published' and r.date <= ${scope.asOf}::date
        group by r.reverses_id),
     dec as materialized (
       select x.village_code, x.k, min(x.decided_on) as decided_on
-        from (select d.village_code, ${normalizeRefSql(sql`d.ref`)} as k, d.decided_on from decisions d
-               ${villages ? sql`where d.village_code in ${villages}` : sql``}) x
+        from (select d.village_code, d.ref_key as k, d.decided_on from decisions d ${decisions}) x
        group by x.village_code, x.k),
-    base as materialized (
+    base as (
       select e.id, e.village_code, e.date, e.period, e.year, e.voucher_no, e.summary, e.account_standard, e.account_code,
              e.amount_fen, e.counterparty, e.payment_method, e.invoice_no, e.handler, e.decision_ref,
-             ${normalizeRefSql(sql`e.decision_ref`)} as decision_key
+             e.decision_key, e.party_key, e.invoice_key
         from ledger_entries e
        where e.status = 'published' and e.direction = 'expense' and e.reverses_id is null
          and e.date <= ${scope.asOf}::date
-         ${villages ? sql`and e.village_code in ${villages}` : sql``}),
-    ${sql.identifier(name)} as materialized (
+         ${rows}),
+    spend as (
       select e.id, e.village_code, to_char(e.date, 'YYYY-MM-DD') as date, e.period, e.year, e.voucher_no, e.summary,
              e.account_code, coalesce(a.name, e.account_code) as account_name,
              (e.amount_fen + coalesce(rev.amount_fen, 0))::bigint as amount_fen, e.counterparty,
              e.payment_method, e.invoice_no, e.handler, e.decision_ref,
-             ${partyKeySql(sql`e.counterparty`)} as party_key, ${normalizeRefSql(sql`e.invoice_no`)} as invoice_key,
+             e.party_key, e.invoice_key,
              dec.k is not null as decision_known, to_char(dec.decided_on, 'YYYY-MM-DD') as decided_on,
              coalesce(dec.decided_on <= e.date, false) as decided
         from base e
@@ -118,9 +132,13 @@ export async function prepareSpending(tx: Executor, scope: RuleScope, table = 'c
   await tx.execute(sql`drop table if exists ${sql.identifier(table)}`);
   await tx.execute(
     sql`create temporary table ${sql.identifier(table)} on commit drop as
-          with ${spendingCtesOf(plain, countyVillages(plain))} select * from spend`,
+          with ${spendingCtesOf(plain, { counties: [...new Set(scope.villages.map((v) => v.slice(0, 6)))].sort() })} select * from spend`,
   );
+  // Statistics for the planner from a small sample: the default (30,000 rows, every column with
+  // its text) took longer than filling the table.
+  await tx.execute(sql`set local default_statistics_target = 10`);
   await tx.execute(sql`analyze ${sql.identifier(table)}`);
+  await tx.execute(sql`reset default_statistics_target`);
   const [counts] = await queryRows<{ covered: unknown; total: unknown }>(
     tx,
     sql`select (select count(*) from ${countyVillages(plain)} c) as covered,
@@ -129,7 +147,7 @@ export async function prepareSpending(tx: Executor, scope: RuleScope, table = 'c
   const covered = num(counts?.covered);
   return {
     ...scope,
-    prepared: { table, all: covered === num(counts?.total), scopeIsAll: covered === new Set(scope.villages).size },
+    prepared: { table, all: covered === num(counts?.total), scopeIsAll: covered === new Set(scope.villages).size, shared: new Map() },
   };
 }
 
@@ -233,12 +251,8 @@ export function normalizeRef(value: string | null | undefined): string {
     .toUpperCase();
 }
 
-const FULL_WIDTH = Array.from({ length: 0xff5e - 0xff01 + 1 }, (_, i) => String.fromCharCode(0xff01 + i)).join('');
-const ASCII = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
-
-/** The same normalisation in SQL, for grouping in the database (must agree with normalizeRef). */
-export const normalizeRefSql = (expr: SQL): SQL =>
-  sql`upper(regexp_replace(translate(coalesce(${expr}, ''), ${FULL_WIDTH}, ${ASCII}), ${'[[:space:]\u00a0\u3000\u2010-\u2015\u2212\ufe58\ufe63-]'}, '', 'g'))`;
+/** The same normalisation in SQL (migration 0008's ref_key; must agree with normalizeRef). */
+export const normalizeRefSql = (expr: SQL): SQL => sql`ref_key(${expr})`;
 
 /** A JSON value from the database: postgres.js and PGlite parse json columns, but be safe. */
 export const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
@@ -250,9 +264,8 @@ export const quote = (summary: string): string => `「${maskText(summary)}」`;
 export const partyKey = (name: string): string =>
   name.replace(/[\uff01-\uff5e]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0)).replace(/[\s\u00a0\u3000]/g, '');
 
-/** The same in SQL (must agree with partyKey). */
-export const partyKeySql = (expr: SQL): SQL =>
-  sql`regexp_replace(translate(coalesce(${expr}, ''), ${FULL_WIDTH}, ${ASCII}), ${'[[:space:]\u00a0\u3000]'}, '', 'g')`;
+/** The same in SQL (migration 0008's party_key; must agree with partyKey). */
+export const partyKeySql = (expr: SQL): SQL => sql`party_key(${expr})`;
 
 /** Items grouped by a key, in their order. */
 export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<string, T[]> {
@@ -266,8 +279,27 @@ export function groupBy<T>(items: Iterable<T>, key: (item: T) => string): Map<st
   return groups;
 }
 
+/**
+ * `fn` remembering its last result for the same three arguments (by identity): gather's pick and
+ * evaluate of a rule compute the same thing from the same totals, parameters and scope, and a
+ * run passes the same objects to both, so the second call is free. Pure all the same.
+ */
+export function sameInputs<A extends object, B, C, T>(fn: (a: A, b: B, c: C) => T): (a: A, b: B, c: C) => T {
+  const last = new WeakMap<A, { b: B; c: C; result: T }>();
+  return (a, b, c) => {
+    const hit = last.get(a);
+    if (hit && hit.b === b && hit.c === c) return hit.result;
+    const result = fn(a, b, c);
+    last.set(a, { b, c, result });
+    return result;
+  };
+}
+
 /** Whether an account is one of a list, or a sub-account of one ("513" covers "51301"). */
 export const inAccounts = (account: string, list: readonly string[]): boolean => list.some((a) => account.startsWith(a));
+
+/** Marks gatherMonthlyTotals' default: the scope's villages. */
+const SCOPE_DEFAULT = sql``;
 
 /** A village's undecided spending in one account and month (peer-outlier and history-spike compare these). */
 export interface MonthlyTotal {
@@ -290,24 +322,40 @@ export async function gatherMonthlyTotals(
   scope: RuleScope,
   pick: (totals: MonthlyTotal[]) => { villageCode: string; account: string; period: string }[],
   /** The villages whose totals are gathered (default: the scope's; peer comparisons pass the whole county). */
-  totalsOver: SQL = scopeVillages(scope),
+  totalsOver: SQL = SCOPE_DEFAULT,
 ): Promise<{ totals: MonthlyTotal[]; entries: Record<string, EntryRow[]> }> {
-  const rows = await queryRows<Record<string, unknown>>(
-    db,
-    sql`with ${spendingCtes(scope, totalsOver)}
-      select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
-        from spend s
-       where not s.decided
-       group by s.village_code, s.account_code, s.period
-       order by s.village_code, s.account_code, s.period`,
-  );
-  const totals = rows.map((r): MonthlyTotal => ({
-    villageCode: String(r.village_code),
-    account: String(r.account),
-    accountName: String(r.account_name),
-    period: String(r.period),
-    totalFen: num(r.total_fen),
-  }));
+  const ofScope = totalsOver === SCOPE_DEFAULT;
+  if (ofScope) totalsOver = scopeVillages(scope);
+  const read = async () =>
+    (
+      await queryRows<Record<string, unknown>>(
+        db,
+        sql`with ${spendingCtes(scope, totalsOver)}
+          select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
+            from spend s
+           where not s.decided
+           group by s.village_code, s.account_code, s.period
+           order by s.village_code, s.account_code, s.period`,
+      )
+    ).map(
+      (r): MonthlyTotal => ({
+        villageCode: String(r.village_code),
+        account: String(r.account),
+        accountName: String(r.account_name),
+        period: String(r.period),
+        totalFen: num(r.total_fen),
+      }),
+    );
+  // The totals of the whole prepared table (a county's, when the scope is the county or the
+  // county's totals are asked for) are read once per transaction for every rule that asks.
+  const prepared = scope.prepared;
+  const whole = prepared && (totalsOver === COUNTY_VILLAGES.get(scope) || (prepared.scopeIsAll && ofScope));
+  let totals: MonthlyTotal[];
+  if (whole) {
+    let once = prepared.shared.get('monthly-totals') as Promise<MonthlyTotal[]> | undefined;
+    if (!once) prepared.shared.set('monthly-totals', (once = read()));
+    totals = await once;
+  } else totals = await read();
   const candidates = pick(totals).map((t) => ({ village: t.villageCode, account: t.account, period: t.period }));
   const entries: Record<string, EntryRow[]> = {};
   if (candidates.length) {

@@ -17,6 +17,7 @@ import {
   inAccounts,
   monthlyKey,
   paramsFor,
+  sameInputs,
   round,
   yuan,
   type EntryRow,
@@ -108,6 +109,9 @@ export function peerOutliers(totals: Total[], byRegion: ParamsByRegion<Params>, 
 
 const monthText = (period: string) => `${period.slice(0, 4)}年${Number(period.slice(5))}月`;
 
+/** peerOutliers computed once for gather's pick and evaluate. */
+const peerOutliersOnce = sameInputs(peerOutliers);
+
 export const rule = defineRule({
   id: 'peer-outlier',
   version: 1,
@@ -122,9 +126,9 @@ export const rule = defineRule({
   params,
     // Totals of every village of the county: the peers are there even when the scope is one village.
   gather: (db, scope, byRegion) =>
-    gatherMonthlyTotals(db, scope, (totals) => peerOutliers(totals, byRegion, scope).map((o) => o.total), countyVillages(scope)),
+    gatherMonthlyTotals(db, scope, (totals) => peerOutliersOnce(totals, byRegion, scope).map((o) => o.total), countyVillages(scope)),
   evaluate(input, byRegion, scope) {
-    return peerOutliers(input.totals, byRegion, scope).map((o): Finding => {
+    return peerOutliersOnce(input.totals, byRegion, scope).map((o): Finding => {
       const t = o.total;
       const p = paramsFor(byRegion, t.villageCode, DEFAULTS);
       const entries = [...(input.entries[keyOf(t)] ?? [])].sort(byDate);

@@ -11,6 +11,7 @@ import {
   evidence,
   groupBy,
   inAccounts,
+  jsonParam,
   num,
   paramsFor,
   partyKey,
@@ -87,43 +88,44 @@ export const rule = defineRule({
   async gather(db, scope) {
     // The village's officials, and whoever handles its entries (经办人, the accountant above all).
     // Handlers are few per village: take them distinct first, normalise names after.
-    const handlers = sql`select distinct e.village_code, e.handler from ledger_entries e
-             where e.village_code in ${scopeVillages(scope)} and e.status = 'published' and e.handler is not null`;
+    // (Village by village through the index on (village_code, handler), not a scan of the ledger:
+    // `offset 0` keeps the lookup per village.)
+    const handlers = sql`select distinct v.code as village_code, h.handler from ${scopeVillages(scope)} as v(code)
+             cross join lateral (select e.handler from ledger_entries e
+                                  where e.village_code = v.code and e.status = 'published' and e.handler is not null offset 0) h`;
     const people = await queryRows<Record<string, unknown>>(
       db,
-      sql`with h as materialized (${handlers})
+      // The scope's officials only, their names normalised once (not every official's in the
+      // database for each county).
+      sql`with h as materialized (${handlers}),
+          o as materialized (
+            select o.village_code, o.name, o.post, o.position, ${partyKeySql(sql`o.name`)} as k
+              from officials o where o.village_code in ${scopeVillages(scope)})
           select x.village_code, x.name, x.post from (
-            select o.village_code, o.name, o.post, o.position as rank
-              from officials o where o.village_code in ${scopeVillages(scope)}
+            select o.village_code, o.name, o.post, o.position as rank from o
             union
             select h.village_code, h.handler, '经办人', 1000000
               from h
              where ${partyKeySql(sql`h.handler`)} <> ''
-               and not exists (select 1 from officials o where o.village_code = h.village_code
-                                  and ${partyKeySql(sql`o.name`)} = ${partyKeySql(sql`h.handler`)})) x
+               and not exists (select 1 from o where o.village_code = h.village_code and o.k = ${partyKeySql(sql`h.handler`)})) x
           order by x.village_code, x.rank, x.name`,
     );
     const persons = people.map((p): Person => ({ villageCode: String(p.village_code), name: String(p.name), post: String(p.post) }));
-    // Pre-filter: payments whose counterparty begins with the name of one of them (each
-    // counterparty normalised once, then compared with its village's few names).
+    // Pre-filter: payments whose counterparty begins with the name of one of them (the names
+    // as partyKey makes them, passed in: the ledger's handlers are not read twice; each
+    // counterparty's key is stored on its entry).
+    const names = [...new Map(persons.map((p) => [`${p.villageCode}|${partyKey(p.name)}`, { v: p.villageCode, n: partyKey(p.name) }])).values()].filter(
+      (x) => x.n !== '',
+    );
+    if (!names.length) return { entries: [], people: persons };
     const rows = await queryRows<Record<string, unknown>>(
       db,
       sql`with ${spendingCtes(scope)},
-        h as materialized (${handlers}),
-        names as materialized (
-          select distinct x.village_code, ${partyKeySql(sql`x.name`)} as name
-            from (select o.village_code, o.name from officials o where o.village_code in ${scopeVillages(scope)}
-                  union all
-                  select h.village_code, h.handler from h) x),
-        cp as materialized (
-          select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code, s.account_name, s.summary, s.counterparty, s.handler,
-                 s.party_key
-            from spend s
-           where s.counterparty is not null)
+        names as materialized (select * from json_to_recordset(${jsonParam(names)}) as n(v text, n text))
         select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code, s.account_name, s.summary, s.counterparty, s.handler
-          from cp s
-         where exists (select 1 from names n where n.village_code = s.village_code and n.name <> ''
-                         and strpos(s.party_key, n.name) = 1)
+          from spend s
+         where s.counterparty is not null
+           and exists (select 1 from names n where n.v = s.village_code and strpos(s.party_key, n.n) = 1)
          order by s.village_code, s.date, s.voucher_no`,
     );
     const entries = rows.map((r): Row => ({

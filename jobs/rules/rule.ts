@@ -56,6 +56,9 @@ export interface PreparedSpending {
   all: boolean;
   /** The table holds exactly the scope's villages (a run over whole counties). */
   scopeIsAll: boolean;
+  /** Reads of the table that several rules make alike, kept for the transaction (e.g. the
+   * monthly totals history-spike and peer-outlier compare). */
+  shared: Map<string, Promise<unknown>>;
 }
 
 /** Effective parameters of every village, township and county in scope (inheritance already applied). */

@@ -12,7 +12,7 @@ import { createReversal } from '../../db/ledger/entries.ts';
 import { publish } from '../../db/ledger/publish.ts';
 import { ledgerEntries, regions } from '../../db/schema.ts';
 import { rules } from '../../jobs/rules/index.ts';
-import { normalizeRef, normalizeRefSql, partyKey, partyKeySql, queryRows } from '../../jobs/rules/lib.ts';
+import { normalizeRef, normalizeRefSql, partyKey, partyKeySql, prepareSpending, queryRows } from '../../jobs/rules/lib.ts';
 import type { Finding, Rule, RuleScope } from '../../jobs/rules/rule.ts';
 import { useTestApp } from '../support/app.ts';
 
@@ -143,6 +143,17 @@ describe('the rules over the demo county', () => {
     }
     const again = await runAll();
     for (const rule of rules) expect(again.get(rule.id), rule.id).toEqual(findings.get(rule.id));
+  });
+
+  it('finds the same inside a check run (spending prepared once for the county)', async () => {
+    await t.database.db.transaction(async (tx) => {
+      const run = await prepareSpending(tx, scope);
+      expect(run.prepared).toBeDefined();
+      for (const rule of rules) {
+        const params = paramsOf(rule);
+        expect(rule.evaluate(await rule.gather(tx, run, params), params, run), rule.id).toEqual(findings.get(rule.id));
+      }
+    });
   });
 
   it('checks one village alone as it checks it in the county', async () => {

@@ -21,7 +21,7 @@ const eff = await effectiveParams(db, rule.id, regions, (raw) => rule.params.par
 const params = new Map([...eff].map(([c, e]) => [c, e.params]));
 const explained = (x: any) => new Proxy(x, { get(t, p) { if (p === 'execute') return async (q: SQL) => { const plan = (await t.execute(sql`explain (analyze, costs off, buffers off) ${q}`)) as any[]; console.log(plan.map((r) => r['QUERY PLAN']).join('\n')); return t.execute(q); }; return (t as any)[p]; } });
 const t = performance.now();
-if (prepared) await db.transaction(async (tx) => { await rule.gather(explained(tx) as any, await prepareSpending(tx, scope), params as any); });
+if (prepared) await db.transaction(async (tx) => { await tx.execute(sql`set local work_mem = '64MB'`); await rule.gather(explained(tx) as any, await prepareSpending(tx, scope), params as any); });
 else await rule.gather(explained(db) as any, scope, params as any);
 console.log('gather with explain', Math.round(performance.now() - t));
 await d.close();

@@ -1,7 +1,7 @@
 // Shared helpers of the check rules: money in yuan, reference normalisation, dates; and the rule list.
 import { describe, expect, it } from 'vitest';
 import { rules } from '../../../jobs/rules/index.ts';
-import { addDays, daysBetween, normalizeRef, partyKey, yuan } from '../../../jobs/rules/lib.ts';
+import { addDays, daysBetween, normalizeRef, partyKey, sameInputs, yuan } from '../../../jobs/rules/lib.ts';
 
 describe('yuan (integer fen → people)', () => {
   it.each([
@@ -104,5 +104,24 @@ describe('the rule list', () => {
     expect(period.params.parse({ caps: { '51304': { month: 100_000 } } })).toEqual({
       caps: { '51304': { month: 100_000, year: 300_000 } },
     });
+  });
+});
+
+describe('sameInputs', () => {
+  it('computes once for the same three arguments and again when any differs', () => {
+    let calls = 0;
+    const sum = sameInputs((xs: number[], k: number, scope: { n: number }) => {
+      calls++;
+      return xs.reduce((s, x) => s + x * k, scope.n);
+    });
+    const xs = [1, 2, 3];
+    const scope = { n: 1 };
+    expect(sum(xs, 2, scope)).toBe(13);
+    expect(sum(xs, 2, scope)).toBe(13);
+    expect(calls).toBe(1);
+    expect(sum(xs, 3, scope)).toBe(19);
+    expect(sum(xs, 3, { n: 1 })).toBe(19);
+    expect(sum([1, 2, 3], 3, scope)).toBe(19);
+    expect(calls).toBe(4);
   });
 });
