@@ -29,6 +29,8 @@ export const configSchema = z.object({
   LOG_KEY_NAME: z.string().regex(/^[\x21-\x7e]+$/, 'LOG_KEY_NAME 须为不含空格的 ASCII').refine((s) => !s.includes('+'), 'LOG_KEY_NAME 不能含 +').default('yangguang-cunwu'),
   /** Cron (Asia/Shanghai) of the nightly full check run; `off`: none. */
   CHECKS_SCHEDULE: cron.default('30 2 * * *'),
+  /** Counties a check run checks at once on PostgreSQL (one connection each); the embedded database checks one at a time. */
+  CHECKS_CONCURRENCY: z.coerce.number().int('CHECKS_CONCURRENCY 须为 1–16 的整数').min(1, 'CHECKS_CONCURRENCY 须为 1–16 的整数').max(16, 'CHECKS_CONCURRENCY 须为 1–16 的整数').default(2),
   /** Cron (Asia/Shanghai) of the inspectors' daily digest of the day before; `off`: none. */
   DIGEST_SCHEDULE: cron.default('0 8 * * *'),
   /** Largest JSON request body in bytes. */
@@ -63,6 +65,8 @@ export type Config = {
   logSigningKey: string | undefined;
   logKeyName: string;
   checksSchedule: string | null;
+  /** Counties a check run checks at once (PostgreSQL only). */
+  checksConcurrency: number;
   digestSchedule: string | null;
   /** SMTP URL for notification e-mails; undefined: no e-mail. */
   smtpUrl: string | undefined;
@@ -103,6 +107,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     logSigningKey: c.LOG_SIGNING_KEY,
     logKeyName: c.LOG_KEY_NAME,
     checksSchedule: c.CHECKS_SCHEDULE,
+    checksConcurrency: c.CHECKS_CONCURRENCY,
     digestSchedule: c.DIGEST_SCHEDULE,
     smtpUrl: c.SMTP_URL,
     mailFrom: c.MAIL_FROM.trim(),

@@ -64,6 +64,7 @@ export async function startPortal(config: Config, options: StartOptions = {}): P
       database,
       now,
       checksSchedule: config.checksSchedule,
+      checksConcurrency: config.checksConcurrency,
       digestSchedule: config.digestSchedule,
       notifier: schedulerNotifier({ db: database.db, now, setup: notifierFromConfig(config) }),
       log,

@@ -39,6 +39,8 @@ export interface SchedulerOptions {
   now: () => Date;
   /** Cron of the nightly full run, or null for none. */
   checksSchedule: string | null;
+  /** Counties a run checks at once on PostgreSQL (default 1; the embedded database: always 1). */
+  checksConcurrency?: number;
   /** Cron of the daily digest, or null for none. */
   digestSchedule: string | null;
   notifier: Notifier;
@@ -92,7 +94,9 @@ export async function startScheduler(options: SchedulerOptions): Promise<Schedul
     const run = await claimRunById(database.db, job!.data.runId, now(), RUN_EXPIRY_SECONDS * 1000);
     // Null: finished already, or taken by another worker — nothing to do for this job.
     if (!run) return;
-    const outcome = await completeRun(database.db, run, now);
+    const outcome = await completeRun(database.db, run, now, undefined, {
+      concurrency: database.kind === 'postgres' ? (options.checksConcurrency ?? 1) : 1,
+    });
     log(
       `检查运行 ${run.id} (${run.trigger}, ${run.kind}, ${run.regionCode}) 完成：新预警 ${outcome.alertsOpened}，更新 ${outcome.alertsUpdated}` +
         (outcome.failures.length ? `，规则出错 ${outcome.failures.map((f) => f.rule).join('、')}` : ''),
