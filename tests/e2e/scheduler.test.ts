@@ -196,11 +196,15 @@ if (postgresUrl) {
         expect(a.output()).toContain('检查运行');
         expect(b.output()).toContain('检查运行');
 
-        // One pg-boss job per run, each completed on its first attempt.
-        const jobs = await sql<{ id: string; state: string; retry_count: number }[]>`
-          select id::text, state, retry_count from pgboss.job where name = 'check-run'`;
+        // One pg-boss job per run, each completed on its first attempt. A job completes when its
+        // handler returns, after the run's row is recorded and the notifications are sent: wait
+        // for the last ones to leave the active state.
+        const checkJobs = () => sql<{ id: string; state: string; retry_count: number }[]>`
+          select id::text, state, retry_count from pgboss.job where name = 'check-run' order by id`;
+        await until('every check-run job to settle', async () => (await checkJobs()).every((j) => !['created', 'active'].includes(j.state)), 60_000);
+        const jobs = await checkJobs();
         expect(jobs.map((j) => j.id).sort()).toEqual(runs.map((r) => r.id).sort());
-        expect(jobs.every((j) => j.state === 'completed' && j.retry_count === 0)).toBe(true);
+        expect(jobs).toEqual(jobs.map((j) => ({ id: j.id, state: 'completed', retry_count: 0 })));
 
         // One nightly job per cron occurrence (minute), whichever server's monitor sent it, and one
         // scheduled run per occurrence (the demo has one county).
