@@ -112,20 +112,22 @@ export const rule = defineRule({
     const counted = await queryRows<Record<string, unknown>>(
       db,
       sql`with ${spendingCtes(scope, countyVillages(scope))},
-        tw as (select * from json_to_recordset(${jsonParam(townships)}) as t(township text, exclude json, recurring int)),
+        tw as (select * from json_to_recordset(${jsonParam(townships)}) as t(township text, exclude text[], recurring int)),
         counted as (
-          select left(s.village_code, 9) || '000' as township, s.village_code, s.year, s.account_code, s.amount_fen,
-                 count(*) over (partition by s.village_code, s.account_code, s.year, s.amount_fen) as repeats
-            from spend s),
-        kept as (
-          select c.township, c.village_code, c.year, left(c.amount_fen::text, 1)::int as digit
-            from counted c join tw on tw.township = c.township
-           where c.account_code not in (select json_array_elements_text(tw.exclude))
-             and (tw.recurring = 0 or c.repeats < tw.recurring))
+          -- How many times a village paid each amount in each account and year (a hash
+          -- aggregate: counting each expense's repeats by a window sorted the whole county).
+          select s.village_code, s.year, s.account_code, s.amount_fen, count(*) as repeats
+            from spend s
+           group by s.village_code, s.year, s.account_code, s.amount_fen),
+        digits as (
+          select tw.township, c.village_code, c.year, left(c.amount_fen::text, 1)::int as digit, sum(c.repeats) as n
+            from counted c join tw on tw.township = left(c.village_code, 9) || '000'
+           where c.account_code <> all (tw.exclude)
+             and (tw.recurring = 0 or c.repeats < tw.recurring)
+           group by tw.township, c.village_code, c.year, left(c.amount_fen::text, 1)::int)
         select k.township, coalesce(t.name, k.township) as township_name, k.village_code, coalesce(v.name, k.village_code) as village_name,
-               k.year, k.digit, count(*) as n
-          from kept k left join regions t on t.code = k.township left join regions v on v.code = k.village_code
-         group by k.township, t.name, k.village_code, v.name, k.year, k.digit
+               k.year, k.digit, k.n
+          from digits k left join regions t on t.code = k.township left join regions v on v.code = k.village_code
          order by k.township, k.year, k.village_code, k.digit`,
     );
     const byKey = new Map<string, Counts>();

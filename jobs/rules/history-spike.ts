@@ -38,7 +38,7 @@ export type Params = z.infer<typeof params>;
 const DEFAULTS = params.parse({});
 
 export interface Input {
-  /** Monthly totals of the scope's villages (all months up to asOf). */
+  /** Monthly totals of the scope's villages (in a run, of their whole counties: the rule keeps the scope's), all months up to asOf. */
   totals: Total[];
   /** The entries behind the candidate months, by `${village}|${account}|${period}`. */
   entries: Record<string, EntryRow[]>;

@@ -12,6 +12,7 @@ import {
   evidence,
   groupBy,
   inAccounts,
+  jsonParam,
   num,
   paramsFor,
   partyKey,
@@ -88,24 +89,35 @@ export const rule = defineRule({
   async gather(db, scope, byRegion) {
     const all = villageParams(byRegion, scope, DEFAULTS);
     const maxMajor = Math.max(...all.map((p) => p.majorFen));
+    const minMajor = Math.min(...all.map((p) => p.majorFen));
     const maxWindow = Math.max(...all.map((p) => p.windowDays));
-    // Candidates: undecided payments below the largest T_major to a counterparty paid again within the widest window.
-    const rows = await queryRows<Record<string, unknown>>(
+    // Candidates: undecided payments below the largest T_major to a counterparty in an account
+    // where the payments within the widest window either side of it (itself included) are two or
+    // more and reach the smallest T_major. Every payment of a split lies in such a span (its
+    // group's window starts at most a window before it and ends at most a window after), and
+    // leaving the others out changes no window splitGroups finds: a window that reaches T_major
+    // keeps all of its payments. Only the keys go through the window's sort; the details of the
+    // few candidates are read after.
+    const ids = await queryRows<{ id: string }>(
       db,
       sql`with ${spendingCtes(scope)},
-        cand as (
-          select s.*, s.party_key as party
-            from spend s
-           where s.counterparty is not null and s.amount_fen < ${maxMajor} and not s.decided),
         near as (
-          select c.*, lag(c.date) over w as prev_date, lead(c.date) over w as next_date
-            from cand c
-          window w as (partition by c.village_code, c.party, c.account_code order by c.date, c.voucher_no))
-        select id, village_code, voucher_no, date, amount_fen, counterparty, account_code, account_name, summary
-          from near
-         where (prev_date is not null and date::date - prev_date::date <= ${maxWindow})
-            or (next_date is not null and next_date::date - date::date <= ${maxWindow})
-         order by village_code, party, account_code, date, voucher_no`,
+          select s.id, count(*) over w as near_count, sum(s.amount_fen) over w as near_fen
+            from spend s
+           where s.counterparty is not null and s.amount_fen < ${maxMajor} and not s.decided
+          -- Byte order ("C") for the sort: the groups are the same, the sort is cheaper.
+          window w as (partition by s.village_code collate "C", s.party_key collate "C", s.account_code collate "C" order by s.date::date
+                       range between ${`${maxWindow} days`}::interval preceding and ${`${maxWindow} days`}::interval following))
+        select id from near where near_count >= 2 and near_fen >= ${minMajor}`,
+    );
+    if (!ids.length) return [];
+    const rows = await queryRows<Record<string, unknown>>(
+      db,
+      sql`with ${spendingCtes(scope)}
+        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.counterparty, s.account_code, s.account_name, s.summary
+          from spend s
+         where s.id in (select x::uuid from json_array_elements_text(${jsonParam(ids.map((r) => String(r.id)))}) as x)
+         order by s.village_code, s.party_key, s.account_code, s.date, s.voucher_no`,
     );
     return rows.map((r): Row => ({
       id: String(r.id),

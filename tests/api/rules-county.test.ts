@@ -12,7 +12,8 @@ import { createReversal } from '../../db/ledger/entries.ts';
 import { publish } from '../../db/ledger/publish.ts';
 import { ledgerEntries, regions } from '../../db/schema.ts';
 import { rules } from '../../jobs/rules/index.ts';
-import { normalizeRef, normalizeRefSql, partyKey, partyKeySql, prepareSpending, queryRows } from '../../jobs/rules/lib.ts';
+import { normalizeRef, normalizeRefSql, partyKey, partyKeySql, prepareSpending, queryRows, spendingCtes } from '../../jobs/rules/lib.ts';
+import type { Params as SplitParams } from '../../jobs/rules/split-payment.ts';
 import type { Finding, Rule, RuleScope } from '../../jobs/rules/rule.ts';
 import { useTestApp } from '../support/app.ts';
 
@@ -163,6 +164,46 @@ describe('the rules over the demo county', () => {
       const params = paramsOf(rule);
       const alone = rule.evaluate(await rule.gather(t.database.db, one, params), params, one);
       expect(alone, rule.id).toEqual(findings.get(rule.id)!.filter((f) => f.villageCode === village));
+    }
+  });
+
+  it('split-payment reads as candidates every payment a split can hold, whatever the thresholds of each village', async () => {
+    // The reference: splitGroups over every undecided payment with a counterparty (no filter in
+    // SQL), with T_major and the window set lower in one township and higher in another, so the
+    // widest window and the smallest T_major come from different villages.
+    const rule = rules.find((r) => r.id === 'split-payment')!;
+    const townships = [...new Set(scope.villages.map((v) => `${v.slice(0, 9)}000`))].sort();
+    const base = rule.params.parse({}) as SplitParams;
+    const settings: [string, SplitParams][] = [
+      [truth.county, base],
+      [townships[0]!, { ...base, majorFen: 300_000, windowDays: 10 }],
+      [townships[1]!, { ...base, majorFen: 2_000_000, windowDays: 90 }],
+    ];
+    for (const params of [new Map(settings.slice(0, 1)), new Map(settings)]) {
+      const found = rule.evaluate(await rule.gather(t.database.db, scope, params), params, scope);
+      const every = await queryRows<Record<string, unknown>>(
+        t.database.db,
+        sql`with ${spendingCtes(scope)}
+          select id, village_code, voucher_no, date, amount_fen, counterparty, account_code, account_name, summary
+            from spend where counterparty is not null and not decided`,
+      );
+      const reference = rule.evaluate(
+        every.map((r) => ({
+          id: String(r.id),
+          villageCode: String(r.village_code),
+          voucherNo: String(r.voucher_no),
+          date: String(r.date),
+          amountFen: Number(r.amount_fen),
+          counterparty: String(r.counterparty),
+          accountCode: String(r.account_code),
+          accountName: String(r.account_name),
+          summary: String(r.summary),
+        })),
+        params,
+        scope,
+      );
+      expect(found.length).toBeGreaterThan(0);
+      expect(found).toEqual(reference);
     }
   });
 
