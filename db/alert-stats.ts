@@ -2,7 +2,7 @@
 // precision) for staff, and per township counts for the public region pages. Counts only: nothing
 // here returns an alert's title, summary, village or entries. Set-based: one grouped query each.
 import { sql } from 'drizzle-orm';
-import type { Executor } from './client.ts';
+import { queryRows, type Executor } from './client.ts';
 import { codePrefix, regionLevel } from './regions.ts';
 import { dismissalReasons } from './schema.ts';
 
@@ -49,11 +49,6 @@ const emptyCounts = (): StatusCounts => ({
   precision: null,
 });
 
-async function rows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
-  return Array.isArray(result) ? result : (result.rows ?? []);
-}
-
 const isStatus = (s: string): s is 'open' | 'acknowledged' | 'investigating' | 'resolved' | 'dismissed' =>
   s === 'open' || s === 'acknowledged' || s === 'investigating' || s === 'resolved' || s === 'dismissed';
 
@@ -75,7 +70,7 @@ function add(into: StatusCounts, status: string, reason: string | null, gone: bo
  */
 export async function ruleStatistics(db: Executor, scope: string, ruleIds: readonly string[] = []): Promise<RuleStatistics[]> {
   const prefix = `${codePrefix(scope)}%`;
-  const grouped = await rows<{ rule_id: string; severity: string; status: string; reason: string | null; gone: boolean; n: number }>(
+  const grouped = await queryRows<{ rule_id: string; severity: string; status: string; reason: string | null; gone: boolean; n: number }>(
     db,
     sql`
     select a.rule_id, a.severity, a.status, d.reason, (a.gone_at is not null) as gone, count(*)::int as n
@@ -159,13 +154,13 @@ export async function townshipAlertCounts(db: Executor, regionCode: string): Pro
   if (!level) return null;
   const prefix = codePrefix(regionCode);
   const len = ROW_PREFIX[level];
-  const counted = await rows<{ grp: string; status: string; n: number }>(
+  const counted = await queryRows<{ grp: string; status: string; n: number }>(
     db,
     sql`select left(region_code, ${len}) as grp, status, count(*)::int as n
           from alerts where region_code like ${`${prefix}%`}
          group by 1, 2`,
   );
-  const places = await rows<{ code: string; name: string; level: string }>(
+  const places = await queryRows<{ code: string; name: string; level: string }>(
     db,
     regionLevel(regionCode) === 'township'
       ? sql`select code, name, level from regions where code = ${regionCode}`

@@ -20,24 +20,19 @@
 import { sql } from 'drizzle-orm';
 import { recordFindings } from '../db/alerts.ts';
 import { claimRun, finishRun, type CheckRun } from '../db/checks.ts';
-import type { Db, Executor } from '../db/client.ts';
+import { queryRows, type Db, type Executor } from '../db/client.ts';
 import { codePrefix } from '../db/regions.ts';
 import { effectiveParams } from '../db/thresholds.ts';
 import { prepareSpending } from './rules/lib.ts';
 import { rules as allRules } from './rules/index.ts';
 import type { Rule, RuleScope } from './rules/rule.ts';
 
-async function rows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
-  return Array.isArray(result) ? result : (result.rows ?? []);
-}
-
 /** The villages of a run grouped by county, each with every region code above them (for parameters and regional findings). */
 async function scopeOf(db: Executor, run: CheckRun): Promise<{ scope: RuleScope; regions: string[] }[]> {
   const villages = run.villages?.length
     ? run.villages
     : (
-        await rows<{ code: string }>(
+        await queryRows<{ code: string }>(
           db,
           sql`select code from regions where level = 'village' and code like ${`${codePrefix(run.regionCode)}%`} order by code`,
         )

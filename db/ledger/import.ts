@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import { writeAudit, type Ctx } from '../audit.ts';
-import type { Executor, Tx } from '../client.ts';
+import { queryRows, type Executor, type Tx } from '../client.ts';
 import { DomainError, isDomainError } from '../errors.ts';
 import { importBatches, publications } from '../schema.ts';
 import { processVoucher, VOUCHER_LIMITS, type ProcessedVoucher } from '../vouchers/process.ts';
@@ -93,12 +93,6 @@ const staged = (r: LedgerRow): StagedRow => ({
   handler: r.handler,
   decision_ref: r.decisionRef,
 });
-
-/** Rows of a raw query, whichever driver ran it. */
-async function rows<T>(tx: Tx, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await tx.execute(query)) as unknown as { rows?: T[] } | T[];
-  return Array.isArray(result) ? result : (result.rows ?? []);
-}
 
 /** Collects row errors, keeping the first MAX_REPORTED_ERRORS and counting all of them. */
 class ErrorList {
@@ -183,7 +177,7 @@ const label = (labels: Partial<Record<CanonicalKey, string>>, key: CanonicalKey)
 /** The checks that need the whole file or the database, as SQL over the staging table. */
 async function checkStaged(tx: Tx, villageCode: string, today: string, labels: Partial<Record<CanonicalKey, string>>, errors: ErrorList) {
   const limit = MAX_REPORTED_ERRORS;
-  const unknownAccounts = await rows<{ row_no: number; account_code: string }>(
+  const unknownAccounts = await queryRows<{ row_no: number; account_code: string }>(
     tx,
     sql`select s.row_no, s.account_code from import_staging s
          where not exists (select 1 from accounts a where a.standard = ${ACCOUNT_STANDARD} and a.code = s.account_code)
@@ -192,7 +186,7 @@ async function checkStaged(tx: Tx, villageCode: string, today: string, labels: P
   for (const r of unknownAccounts) {
     errors.add({ row: r.row_no, column: label(labels, 'accountCode'), code: 'account_unknown', message: `科目编码 ${r.account_code} 不在科目表中` });
   }
-  const duplicates = await rows<{ row_no: number; voucher_no: string; year: number }>(
+  const duplicates = await queryRows<{ row_no: number; voucher_no: string; year: number }>(
     tx,
     sql`select row_no, voucher_no, year from (
           select row_no, voucher_no, year, count(*) over (partition by year, voucher_no) as n from import_staging) d
@@ -201,7 +195,7 @@ async function checkStaged(tx: Tx, villageCode: string, today: string, labels: P
   for (const r of duplicates) {
     errors.add({ row: r.row_no, column: label(labels, 'voucherNo'), code: 'voucher_duplicate', message: `凭证号 ${r.voucher_no} 在文件中 ${r.year} 年出现了不止一次` });
   }
-  const stored = await rows<{ row_no: number; voucher_no: string; year: number }>(
+  const stored = await queryRows<{ row_no: number; voucher_no: string; year: number }>(
     tx,
     sql`select s.row_no, s.voucher_no, s.year from import_staging s
          join ledger_entries e on e.village_code = ${villageCode} and e.year = s.year and e.voucher_no = s.voucher_no
@@ -217,7 +211,7 @@ async function checkStaged(tx: Tx, villageCode: string, today: string, labels: P
     .orderBy(desc(publications.period))
     .limit(1);
   if (latest) {
-    const closed = await rows<{ row_no: number; period: string }>(
+    const closed = await queryRows<{ row_no: number; period: string }>(
       tx,
       sql`select row_no, period from import_staging where period <= ${latest.period} order by row_no limit ${limit}`,
     );
@@ -225,7 +219,7 @@ async function checkStaged(tx: Tx, villageCode: string, today: string, labels: P
       errors.add({ row: r.row_no, column: label(labels, 'date'), code: 'period_closed', message: `账期 ${r.period} 已公开（公开到 ${latest.period}），不能再记入；更正请用冲销分录` });
     }
   }
-  const future = await rows<{ row_no: number; date: string }>(
+  const future = await queryRows<{ row_no: number; date: string }>(
     tx,
     sql`select row_no, to_char(date, 'YYYY-MM-DD') as date from import_staging where date > ${today}::date order by row_no limit ${limit}`,
   );
@@ -314,7 +308,7 @@ export async function insertVoucherRows(tx: Tx, now: Date, links: { entryId: str
 /** Matches ZIP voucher files to staged entries by voucher number (and `-N` page suffix). */
 async function linkZipVouchers(tx: Tx, ready: ReadyVoucher[], fileErrors: FileError[]) {
   if (!ready.length) return [];
-  const entries = await rows<{ voucher_no: string; id: string; years: number }>(
+  const entries = await queryRows<{ voucher_no: string; id: string; years: number }>(
     tx,
     sql`select voucher_no, min(id::text) as id, count(*)::int as years from import_staging group by voucher_no`,
   );
@@ -398,7 +392,7 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
         });
       }
 
-      const unknownRefs = await rows<{ decision_ref: string }>(
+      const unknownRefs = await queryRows<{ decision_ref: string }>(
         tx,
         sql`select distinct decision_ref from import_staging s where decision_ref is not null
              and not exists (select 1 from decisions d where d.village_code = ${villageCode} and d.ref = s.decision_ref)
@@ -406,7 +400,7 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
       );
       for (const r of unknownRefs) warnings.push(`决议编号 ${r.decision_ref} 尚未登记`);
 
-      const [{ n: entryCount } = { n: 0 }] = await rows<{ n: number }>(tx, sql`select count(*)::int as n from import_staging`);
+      const [{ n: entryCount } = { n: 0 }] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from import_staging`);
       const inserted = await tx
         .insert(importBatches)
         .values({

@@ -1,7 +1,7 @@
 // What the public region pages show: each village's money and whether it publishes on time
 // (the deadline of a period is the 15th of the next month, China time), and search.
 import { sql } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
+import { queryRows, type Executor } from '../client.ts';
 import { nextPeriod, periodOf } from '../ledger/periods.ts';
 import { maskText } from '../privacy.ts';
 import { codePrefix } from '../regions.ts';
@@ -59,16 +59,11 @@ type Row = {
   due_published_at: string | Date | null;
 };
 
-async function rows<T>(db: Executor, query: ReturnType<typeof sql>): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
-  return Array.isArray(result) ? result : (result.rows ?? []);
-}
-
 /** Every village below `code`, with its money and publication status at `now`, in one query. */
 export async function villageOverviews(db: Executor, code: string, now: Date): Promise<VillageOverview[]> {
   const due = duePeriodAt(now);
   const prefix = `${codePrefix(code)}%`;
-  const result = await rows<Row>(
+  const result = await queryRows<Row>(
     db,
     sql`
     with latest as (
@@ -130,12 +125,12 @@ export async function searchPublic(db: Executor, query: string, limit = 50): Pro
   const q = query.trim().slice(0, 50);
   if (!q) return { villages: [], entries: [] };
   const pattern = `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const villages = await rows<{ code: string; name: string; level: string }>(
+  const villages = await queryRows<{ code: string; name: string; level: string }>(
     db,
     sql`select code, name, level from regions where name ilike ${pattern} order by level, code limit ${limit}`,
   );
   const probing = isDigitProbe(q);
-  const entries = probing ? [] : await rows<{
+  const entries = probing ? [] : await queryRows<{
     village_code: string; village_name: string; id: string; date: string; voucher_no: string; summary: string;
     counterparty: string | null; amount_fen: string | number; direction: string;
   }>(
@@ -165,7 +160,7 @@ export async function searchPublic(db: Executor, query: string, limit = 50): Pro
 
 /** A token that changes whenever anything is published below `code` (for HTTP caching). */
 export async function publicationVersion(db: Executor, code: string): Promise<string> {
-  const [row] = await rows<{ n: number; last: string | Date | null }>(
+  const [row] = await queryRows<{ n: number; last: string | Date | null }>(
     db,
     sql`select count(*)::int as n, max(published_at) as last from publications where village_code like ${`${codePrefix(code)}%`}`,
   );

@@ -3,18 +3,13 @@
 // with the villager's filters, and what an entry page shows around the entry (its decision,
 // reversal, checkpoint, vouchers). Only published entries; every free text masked.
 import { and, asc, desc, eq, inArray, like, lte, sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../client.ts';
+import { queryRows, type Executor } from '../client.ts';
 import { parseAmountFen } from '../ledger/parse.ts';
 import { getPublication, latestPublication, type Publication, type PublicEntry } from '../ledger/queries.ts';
 import { isPeriod } from '../ledger/periods.ts';
 import { maskText } from '../privacy.ts';
 import { getRegion, isRegionCode, parentCode, type Region } from '../regions.ts';
 import { accounts, decisions, entryVouchers, ledgerEntries, officials, publications, regions, vouchers } from '../schema.ts';
-
-async function rows<T>(db: Executor, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
-  return Array.isArray(result) ? result : (result.rows ?? []);
-}
 
 const published = (code: string) => and(eq(ledgerEntries.villageCode, code), eq(ledgerEntries.status, 'published'));
 const sumFen = (direction: 'income' | 'expense') =>
@@ -45,7 +40,7 @@ export interface VillageVersion {
  * so a page can check it first and read its own data version only when something was committed.
  */
 export async function databaseSnapshot(db: Executor): Promise<string> {
-  const [row] = await rows<{ s: string }>(db, sql`select pg_current_snapshot()::text as s`);
+  const [row] = await queryRows<{ s: string }>(db, sql`select pg_current_snapshot()::text as s`);
   return row!.s;
 }
 
@@ -61,7 +56,7 @@ export async function villageVersion(db: Executor, code: string): Promise<Villag
   const above: string[] = [];
   for (let p = parentCode(code); p; p = parentCode(p)) above.push(p);
   const ancestors = above.length ? sql.join(above.map((c) => sql`${c}`), sql`, `) : sql`null`;
-  const [row] = await rows<VillageVersion>(
+  const [row] = await queryRows<VillageVersion>(
     db,
     sql`
     select r.level, r.name,
@@ -202,7 +197,7 @@ export interface TownshipComparison {
 export async function townshipComparison(db: Executor, code: string, through: string): Promise<TownshipComparison> {
   const township = code.slice(0, 9);
   const from = `${through.slice(0, 4)}-01`;
-  const result = await rows<{
+  const result = await queryRows<{
     account_code: string;
     account_name: string;
     non_productive: boolean;
@@ -234,7 +229,7 @@ export async function townshipComparison(db: Executor, code: string, through: st
      group by g.account_standard, g.account_code, ac.name, ac.non_productive
      order by g.account_code`,
   );
-  const [peers] = await rows<{ n: number }>(
+  const [peers] = await queryRows<{ n: number }>(
     db,
     sql`select count(*)::int as n from (select village_code from ${publications} where village_code like ${`${township}%`}
          group by village_code having max(period) >= ${through}) p`,

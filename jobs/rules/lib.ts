@@ -2,15 +2,12 @@
 // entries a rule looks at (published, dated on or before asOf, reversals netted out), money in
 // yuan for people (integer arithmetic only), and small pure helpers for evaluate.
 import { sql, type SQL } from 'drizzle-orm';
-import type { Executor } from '../../db/client.ts';
+import { queryRows, type Executor } from '../../db/client.ts';
 import { maskText } from '../../db/privacy.ts';
 import type { EvidenceEntry, ParamsByRegion, RuleScope } from './rule.ts';
 
-/** Rows of a raw query, whichever driver ran it (PGlite answers `{ rows }`, postgres.js an array). */
-export async function queryRows<T>(db: Executor, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown as { rows?: T[] } | T[];
-  return Array.isArray(result) ? result : (result.rows ?? []);
-}
+/** Rows of a raw query on either driver (db/client.ts; the rules import it from here). */
+export { queryRows };
 
 /** A JSON array parameter usable on both drivers. */
 export const jsonParam = (value: unknown): SQL => sql`${JSON.stringify(value)}::json`;
