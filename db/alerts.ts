@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { writeAudit, type Ctx } from './audit.ts';
-import type { Executor, Tx } from './client.ts';
+import { queryRows, type Executor, type Tx } from './client.ts';
 import { DomainError } from './errors.ts';
 import { codePrefix, inScope } from './regions.ts';
 import { accounts, alertEvents, alerts, alertStatuses, dismissalReasons, entryVouchers, ledgerEntries, regions, users, vouchers } from './schema.ts';
@@ -50,22 +50,15 @@ export async function recordFindings(
   const rows = input.findings.map((f) => ({
     id: randomUUID(),
     fingerprint: fingerprintOf(ruleId, f.subject),
-    ruleId,
-    ruleVersion: input.ruleVersion,
-    paramsVersion: input.paramsVersion(f.villageCode ?? f.regionCode),
-    villageCode: f.villageCode,
-    regionCode: f.regionCode,
+    params_version: input.paramsVersion(f.villageCode ?? f.regionCode),
+    village_code: f.villageCode,
+    region_code: f.regionCode,
     period: f.period,
     severity: f.severity,
-    status: 'open' as const,
     title: f.title,
     summary: f.summary,
     figures: f.figures,
     entries: f.entries.map(({ id, voucherNo, date, amountFen }) => ({ id, voucherNo, date, amountFen })),
-    firstSeenAt: now,
-    lastSeenAt: now,
-    lastRunId: input.runId,
-    goneAt: null,
   }));
   // Rows are written in fingerprint order (and gone ones in id order), so concurrent runs over
   // overlapping villages take their row locks in the same order and cannot deadlock.
@@ -74,28 +67,27 @@ export async function recordFindings(
   if (seen.size !== rows.length) throw new Error(`rule ${ruleId} reported the same subject twice in one run`);
   let opened = 0;
   let updated = 0;
-  for (let i = 0; i < rows.length; i += 500) {
-    const slice = rows.slice(i, i + 500);
-    const result = await tx
-      .insert(alerts)
-      .values(slice)
-      .onConflictDoUpdate({
-        target: alerts.fingerprint,
-        set: {
-          ruleVersion: sql`excluded.rule_version`,
-          paramsVersion: sql`excluded.params_version`,
-          severity: sql`excluded.severity`,
-          title: sql`excluded.title`,
-          summary: sql`excluded.summary`,
-          figures: sql`excluded.figures`,
-          entries: sql`excluded.entries`,
-          lastSeenAt: sql`excluded.last_seen_at`,
-          lastRunId: sql`excluded.last_run_id`,
-          goneAt: sql`null`,
-        },
-      })
-      // xmax = 0 only for a freshly inserted row: tells opened from updated in one statement.
-      .returning({ inserted: sql<boolean>`(xmax = 0)` });
+  // A slice of findings is one JSON parameter (bound parameters, one per column and row, took
+  // two to three times as long to send and plan).
+  for (let i = 0; i < rows.length; i += 2000) {
+    const result = await queryRows<{ inserted: boolean }>(
+      tx,
+      sql`insert into ${alerts} (id, fingerprint, rule_id, rule_version, params_version, village_code, region_code, period, severity,
+                                status, title, summary, figures, entries, first_seen_at, last_seen_at, last_run_id, gone_at)
+          select r.id, r.fingerprint, ${ruleId}, ${input.ruleVersion}::int, r.params_version, r.village_code, r.region_code, r.period, r.severity,
+                 'open', r.title, r.summary, r.figures, r.entries, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz,
+                 ${input.runId}::uuid, null
+            from json_to_recordset(${JSON.stringify(rows.slice(i, i + 2000))}::json)
+                 as r(id uuid, fingerprint text, params_version text, village_code text, region_code text, period text, severity text,
+                      title text, summary text, figures jsonb, entries jsonb)
+           order by r.fingerprint
+          on conflict (fingerprint) do update
+             set rule_version = excluded.rule_version, params_version = excluded.params_version, severity = excluded.severity,
+                 title = excluded.title, summary = excluded.summary, figures = excluded.figures, entries = excluded.entries,
+                 last_seen_at = excluded.last_seen_at, last_run_id = excluded.last_run_id, gone_at = null
+          -- xmax = 0 only for a freshly inserted row: tells opened from updated in one statement.
+          returning (xmax = 0) as inserted`,
+    );
     for (const r of result) r.inserted ? opened++ : updated++;
   }
   const covered = input.coveredRegions;
