@@ -211,6 +211,10 @@ export const ledgerEntries = pgTable(
     /** Position in the village's log once published, and the leaf hash (hex) written there. */
     leafIndex: integer('leaf_index'),
     leafHash: text('leaf_hash'),
+    /** How many voucher pages (entry_vouchers rows) the entry has: kept by a statement trigger on
+     * entry_vouchers (migration 0009), so the missing-voucher check and the pages read a column
+     * instead of probing the links of every entry. */
+    voucherPages: integer('voucher_pages').notNull().default(0),
     // Keys the checks compare, computed once when the row is written (migration 0008's SQL
     // functions, the same as jobs/rules/lib.ts normalizeRef and partyKey) instead of by a regular
     // expression over the whole ledger on every run.

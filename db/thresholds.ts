@@ -58,6 +58,9 @@ export async function effectiveParams<T>(
     : [];
   const latest = new Map(rows.map((r) => [r.regionCode, r]));
   const result = new Map<string, Effective<T>>();
+  // Most regions inherit the same values: each distinct set is parsed once (a county's check run
+  // asks for some 240 regions per rule).
+  const parsed = new Map<string, T>();
   for (const code of codes) {
     let raw: Params = {};
     const used: string[] = [];
@@ -67,7 +70,10 @@ export async function effectiveParams<T>(
       raw = mergeParams(raw, row.params);
       used.push(`${c}@${row.version}`);
     }
-    result.set(code, { params: parse(raw), version: used.length ? used.join(',') : 'default' });
+    const key = JSON.stringify(raw);
+    let params = parsed.get(key);
+    if (params === undefined) parsed.set(key, (params = parse(raw)));
+    result.set(code, { params, version: used.length ? used.join(',') : 'default' });
   }
   return result;
 }

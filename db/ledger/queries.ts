@@ -213,7 +213,7 @@ export async function periodEntriesForStaff(db: Executor, villageCode: string, p
     .select({
       entry: ledgerEntries,
       accountName: accounts.name,
-      voucherPages: sql<number>`(select count(*)::int from ${entryVouchers} ev where ev.entry_id = ${ledgerEntries.id})`,
+      voucherPages: ledgerEntries.voucherPages,
       reversedBy: sql<string | null>`(select r.voucher_no from ${ledgerEntries} r where r.reverses_id = ${ledgerEntries.id})`,
     })
     .from(ledgerEntries)

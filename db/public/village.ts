@@ -271,7 +271,7 @@ const rowColumns = {
   decisionRef: ledgerEntries.decisionRef,
   reversesId: ledgerEntries.reversesId,
   leafIndex: ledgerEntries.leafIndex,
-  voucherPages: sql<number>`(select count(*)::int from ${entryVouchers} ev where ev.entry_id = ${ledgerEntries.id})`,
+  voucherPages: ledgerEntries.voucherPages,
 };
 
 type RawRow = Omit<LedgerRow, 'leafIndex'> & { leafIndex: number | null };

@@ -23,7 +23,8 @@ export const scopeVillages = (scope: RuleScope): SQL => sql`(select json_array_e
  * `decision_known` says whether the village has a decision with the entry's (normalised) ref,
  * `decided_on` is its date and `decided` whether it came on or before the payment; `party_key`
  * is the counterparty as partyKey makes it and `invoice_key` the invoice number as normalizeRef
- * makes it (both stored on the entry when it is written: migration 0008).
+ * makes it (both stored on the entry when it is written: migration 0008); `voucher_pages` the
+ * entry's voucher pages (kept by migration 0009's triggers).
  * Use as `with ${spendingCtes(scope)} select … from spend`.
  */
 export function spendingCtes(scope: RuleScope, villages?: SQL | null): SQL {
@@ -88,7 +89,7 @@ function spendingCtesOf(scope: RuleScope, filter: { villages: SQL | null } | { i
     base as (
       select e.id, e.village_code, e.date, e.period, e.year, e.voucher_no, e.summary, e.account_standard, e.account_code,
              e.amount_fen, e.counterparty, e.payment_method, e.invoice_no, e.handler, e.decision_ref,
-             e.decision_key, e.party_key, e.invoice_key
+             e.decision_key, e.party_key, e.invoice_key, e.voucher_pages
         from ledger_entries e
        where e.status = 'published' and e.direction = 'expense' and e.reverses_id is null
          and e.date <= ${scope.asOf}::date
@@ -98,7 +99,7 @@ function spendingCtesOf(scope: RuleScope, filter: { villages: SQL | null } | { i
              e.account_code, coalesce(a.name, e.account_code) as account_name,
              (e.amount_fen + coalesce(rev.amount_fen, 0))::bigint as amount_fen, e.counterparty,
              e.payment_method, e.invoice_no, e.handler, e.decision_ref,
-             e.party_key, e.invoice_key,
+             e.party_key, e.invoice_key, e.voucher_pages,
              dec.k is not null as decision_known, to_char(dec.decided_on, 'YYYY-MM-DD') as decided_on,
              coalesce(dec.decided_on <= e.date, false) as decided
         from base e

@@ -37,7 +37,7 @@ export const rule = defineRule({
         select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.summary, s.account_name
           from spend s
          where s.date::date <= ${addDays(scope.asOf, -minGrace)}::date
-           and not exists (select 1 from entry_vouchers v where v.entry_id = s.id)
+           and s.voucher_pages = 0
          order by s.village_code, s.date, s.voucher_no`,
     );
     return rows.map((r): Row => ({

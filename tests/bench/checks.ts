@@ -192,7 +192,7 @@ function* regionsOf(n: number): Generator<Region | Village & { level: 'village' 
 // One village's two years of ledger, as COPY lines of each table.
 const ENTRY_COLUMNS = `id, village_code, date, period, year, voucher_no, summary, account_standard, account_code, direction, amount_fen,
   counterparty, payment_method, invoice_no, handler, decision_ref, batch_id, source_row, status, reverses_id, salt, created_at,
-  created_by, publication_id, leaf_index, leaf_hash`;
+  created_by, publication_id, leaf_index, leaf_hash, voucher_pages`;
 const PUBLICATION_COLUMNS = `id, village_code, period, entry_count, income_fen, expense_fen, opening_fen, closing_fen, tree_size, root_hash, checkpoint, published_at, published_by`;
 const DECISION_COLUMNS = `id, village_code, ref, title, decided_on, amount_fen, created_at`;
 const OFFICIAL_COLUMNS = `id, village_code, position, name, post, duties`;
@@ -350,6 +350,8 @@ function villageLedger(v: Village, planted: Map<string, string[]>): { lines: Lin
           id, v.code, e.date, period, y, voucherNo, e.summary, '2023', e.account, e.income ? 'income' : 'expense', e.fen,
           e.party ?? N_, e.cash ? 'cash' : 'transfer', e.invoice ?? N_, accountant, e.decisionRef ?? N_, N_, N_,
           published ? 'published' : 'draft', N_, g.hex(16), CREATED, N_, published ? pubId : N_, published ? leaf++ : N_, published ? g.hex(32) : N_,
+          // The page count the entry_vouchers trigger would write (it then writes nothing: the entry is published).
+          e.voucher ? 1 : 0,
         ].join('\t'),
       );
       if (e.voucher) {
@@ -573,7 +575,7 @@ async function main() {
         const voucherNo = `记-2026-01-${String(i + 1).padStart(3, '0')}`;
         newLines.entries.push(
           [id, code, day(2026, 1, g.int(1, 31)), '2026-01', 2026, voucherNo, '新增支出', '2023', account, 'expense', fen, `测试商户${g.int(1, 40)}`,
-           g.chance(0.1) ? 'cash' : 'transfer', `7${code}${String(i).padStart(4, '0')}`, '报账员', N_, N_, N_, 'published', N_, g.hex(16), CREATED, N_, pubId, leaf++, g.hex(32)].join('\t'),
+           g.chance(0.1) ? 'cash' : 'transfer', `7${code}${String(i).padStart(4, '0')}`, '报账员', N_, N_, N_, 'published', N_, g.hex(16), CREATED, N_, pubId, leaf++, g.hex(32), 1].join('\t'),
         );
         const sha = g.hex(32);
         newLines.vouchers.push([sha, 'image/png', 1000, 800, 600, 'image/webp', 't', CREATED].join('\t'));
