@@ -1,20 +1,20 @@
 // Executing a check run: every rule over the run's villages as of its date, county by county.
-// The run's villages are grouped by county (first 6 digits + '000000'); each county is one
-// transaction (one consistent snapshot of that county; its spending and its county peers'
-// computed once into a temporary table every rule reads), each rule in its own savepoint, so a
-// rule that throws is recorded (once per rule and message) and the others carry on. Findings
-// are recorded with `coveredRegions` = the county's villages of the run and the townships and
-// county above them, so a county group marks gone only its own alerts. On PostgreSQL several
-// workers check at once (`concurrency`, CHECKS_CONCURRENCY: each its own transaction on its own
-// connection, so a run uses the server's cores): a county each, and when no county is left to
-// start, a share of a county's rules that another worker has not reached yet. Node's memory is
-// those counties' rows and findings at a time (flat in the number of counties) and no
+// The run's villages are grouped by county (first 6 digits + '000000'). A county's spending and
+// its county peers' is computed once (one consistent snapshot) into an unlogged table of the run
+// that every rule of the county reads; the rules run in transactions of their own, each rule in
+// its own savepoint, so a rule that throws is recorded (once per rule and message) and the others
+// carry on. Findings are recorded with `coveredRegions` = the county's villages of the run and
+// the townships and county above them, so a county group marks gone only its own alerts. On
+// PostgreSQL several workers check at once (`concurrency`, CHECKS_CONCURRENCY: each its own
+// transaction on its own connection, so a run uses the server's cores): a county each, and when
+// no county is left to start, a share of the rules of a county another worker has prepared.
+// Node's memory is those counties' findings at a time (flat in the number of counties) and no
 // transaction spans more than a county. Rules comparing across county lines (duplicate-invoice
 // follows invoice numbers and voucher images shared with the county's spending) still see other
-// counties' entries; they only report findings of the county's own villages. A county
-// whose transaction fails as a whole fails the run; the counties done before it stay recorded.
-// The counties of a run are not one snapshot together: entries published while the run goes
-// on are seen by the counties checked after (the next run sees them everywhere).
+// counties' entries; they only report findings of the county's own villages. A county that fails
+// as a whole fails the run; the counties done before it stay recorded. The counties of a run are
+// not one snapshot together: entries published while the run goes on are seen by the counties
+// checked after (the next run sees them everywhere).
 // On the embedded database the run holds its single connection per county (seconds each);
 // PostgreSQL serves pages beside it.
 import { sql } from 'drizzle-orm';
@@ -23,7 +23,7 @@ import { claimRun, finishRun, type CheckRun } from '../db/checks.ts';
 import { queryRows, type Db, type Executor } from '../db/client.ts';
 import { codePrefix } from '../db/regions.ts';
 import { effectiveParams } from '../db/thresholds.ts';
-import { prepareSpending } from './rules/lib.ts';
+import { dropPreparedSpending, prepareSpending } from './rules/lib.ts';
 import { rules as allRules } from './rules/index.ts';
 import type { Rule, RuleScope } from './rules/rule.ts';
 
@@ -78,54 +78,78 @@ export async function executeRun(
   options: RunOptions = {},
 ): Promise<RunOutcome> {
   const outcome: RunOutcome = { alertsOpened: 0, alertsUpdated: 0, failures: [] };
+  await dropStalePreparedTables(db);
   const groups = await scopeOf(db, run);
   // Findings are recorded for a county's villages and the regions above them only, so a county
   // never marks gone an alert of another county (nor waits on another's alerts when both are
   // checked at once).
-  /** A county being checked: the rules no worker has taken yet. */
-  type Task = { group: (typeof groups)[number]; rulesLeft: Rule[] };
-  // A worker checks a county in a transaction of its own: it prepares the county's spending,
-  // then takes the county's rules one at a time until none is left.
-  const checkCounty = async ({ group: { scope: plain, regions }, rulesLeft }: Task) => {
-    await db.transaction(async (tx) => {
-      // The rules sort and hash a county's spending (window functions over tens of thousands of
-      // rows): with the default 4 MB they spill to disk. The setting ends with the transaction.
-      await tx.execute(sql`set local work_mem = '64MB'`);
-      const scope = await prepareSpending(tx, plain);
-      for (let rule = rulesLeft.shift(); rule; rule = rulesLeft.shift()) {
-        try {
-          const { opened, updated } = await tx.transaction(async (sp) => {
-            const effective = await effectiveParams(sp, rule.id, regions, (raw) => rule.params.parse(raw));
-            const params = new Map([...effective].map(([code, e]) => [code, e.params]));
-            const input = await rule.gather(sp, scope, params);
-            const findings = rule.evaluate(input, params, scope);
-            return recordFindings(sp, {
-              runId: run.id,
-              now: now(),
-              ruleId: rule.id,
-              ruleVersion: rule.version,
-              findings,
-              paramsVersion: (code) => effective.get(code)?.version ?? 'default',
-              coveredRegions: regions,
+  /** A county being checked: its spending (prepared once), the rules no worker has taken yet,
+   * and how many workers are at it. */
+  type Task = {
+    group: (typeof groups)[number];
+    table: string;
+    prepared?: Promise<RuleScope>;
+    rulesLeft: Rule[];
+    workers: number;
+  };
+  const tables = new Set<string>();
+  // A county's spending is prepared once, committed, into an unlogged table of the run (its own
+  // transaction: one consistent snapshot of the county), so that every worker that takes a share
+  // of the county's rules reads the same rows without preparing them again. Each worker then
+  // takes the county's rules one at a time, in a transaction of its own, until none is left; the
+  // last worker out drops the table.
+  const checkCounty = async (task: Task) => {
+    const { scope: plain, regions } = task.group;
+    task.workers++;
+    try {
+      task.prepared ??= db.transaction(async (tx) => {
+        tables.add(task.table);
+        return prepareSpending(tx, plain, task.table, true);
+      });
+      const scope = await task.prepared;
+      await db.transaction(async (tx) => {
+        // The rules sort and hash a county's spending (window functions over tens of thousands of
+        // rows): with the default 4 MB they spill to disk. The setting ends with the transaction.
+        await tx.execute(sql`set local work_mem = '64MB'`);
+        for (let rule = task.rulesLeft.shift(); rule; rule = task.rulesLeft.shift()) {
+          try {
+            const { opened, updated } = await tx.transaction(async (sp) => {
+              const effective = await effectiveParams(sp, rule.id, regions, (raw) => rule.params.parse(raw));
+              const params = new Map([...effective].map(([code, e]) => [code, e.params]));
+              const input = await rule.gather(sp, scope, params);
+              const findings = rule.evaluate(input, params, scope);
+              return recordFindings(sp, {
+                runId: run.id,
+                now: now(),
+                ruleId: rule.id,
+                ruleVersion: rule.version,
+                findings,
+                paramsVersion: (code) => effective.get(code)?.version ?? 'default',
+                coveredRegions: regions,
+              });
             });
-          });
-          outcome.alertsOpened += opened;
-          outcome.alertsUpdated += updated;
-        } catch (err) {
-          const message = err instanceof Error ? err.message : String(err);
-          // The same failure in several counties is reported once.
-          if (!outcome.failures.some((f) => f.rule === rule.id && f.message === message)) outcome.failures.push({ rule: rule.id, message });
+            outcome.alertsOpened += opened;
+            outcome.alertsUpdated += updated;
+          } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            // The same failure in several counties is reported once.
+            if (!outcome.failures.some((f) => f.rule === rule.id && f.message === message)) outcome.failures.push({ rule: rule.id, message });
+          }
         }
-      }
-    });
+      });
+    } finally {
+      task.workers--;
+      if (task.workers === 0 && !task.rulesLeft.length && tables.delete(task.table)) await dropPreparedSpending(db, task.table);
+    }
   };
   // `concurrency` workers take the counties in code order. A worker with no county left to
-  // start joins the county with the most rules not yet taken (when at least two are left; it
-  // prepares its own copy of the spending), so a run over one or two large counties (an
-  // incremental run) still uses every worker. A rule's findings are recorded per county and
-  // rule, whichever worker runs it. After a county's transaction fails as a whole no worker
-  // takes more work, and the run fails with the first such error.
-  const waiting = groups.map((group): Task => ({ group, rulesLeft: [...rules] }));
+  // start joins the county with the most rules not yet taken, so a run over one or two counties
+  // (an incremental run) still uses every worker. A rule's findings are recorded per county and
+  // rule, whichever worker runs it. After a county fails as a whole (its spending could not be
+  // prepared, or its transaction failed) no worker takes more work, and the run fails with the
+  // first such error.
+  const ordered = [...rules].sort((a, b) => costRank(a.id) - costRank(b.id));
+  const waiting = groups.map((group): Task => ({ group, table: preparedTableName(run.id, group.scope.villages[0]!), rulesLeft: [...ordered], workers: 0 }));
   const started: Task[] = [];
   let failed: { error: unknown } | null = null;
   const nextTask = (): Task | undefined => {
@@ -135,7 +159,7 @@ export async function executeRun(
       return fresh;
     }
     const busiest = started.reduce<Task | undefined>((a, b) => (!a || b.rulesLeft.length > a.rulesLeft.length ? b : a), undefined);
-    return busiest && busiest.rulesLeft.length >= 2 ? busiest : undefined;
+    return busiest && busiest.rulesLeft.length > 0 ? busiest : undefined;
   };
   const worker = async () => {
     for (let task = nextTask(); task && !failed; task = nextTask()) {
@@ -146,10 +170,63 @@ export async function executeRun(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  } finally {
+    // The tables of counties that failed (the others are dropped as they finish).
+    for (const table of tables) await dropPreparedSpending(db, table);
+  }
   if (failed) throw (failed as { error: unknown }).error;
   outcome.failures.sort((a, b) => (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0));
   return outcome;
+}
+
+/**
+ * The rules from the costliest to the cheapest (measured with bench:checks), so the workers
+ * sharing a county end on short rules rather than one waiting for the other's long one. Rules
+ * not named go last, in their order. Findings do not depend on the order.
+ */
+const COSTLIEST_FIRST = [
+  'peer-outlier',
+  'history-spike',
+  'split-payment',
+  'duplicate-payment',
+  'related-party',
+  'benford',
+  'single-expense-cap',
+  'cash-over-limit',
+  'near-threshold',
+  'round-amounts',
+  'period-cap',
+  'duplicate-invoice',
+  'large-expense-no-decision',
+  'publication-overdue',
+  'missing-voucher',
+];
+const costRank = (ruleId: string) => {
+  const rank = COSTLIEST_FIRST.indexOf(ruleId);
+  return rank < 0 ? COSTLIEST_FIRST.length : rank;
+};
+
+/** The unlogged table of a run's county spending: `check_spend_<run id without dashes>_<county>`. */
+const PREPARED_PREFIX = 'check_spend_';
+const preparedTableName = (runId: string, village: string) => `${PREPARED_PREFIX}${runId.replaceAll('-', '')}_${village.slice(0, 6)}`;
+
+/**
+ * Drops the prepared tables of runs no longer running (a process that died mid-run leaves its
+ * tables; a run taken over after its lease expired prepares its own again under the same names).
+ */
+async function dropStalePreparedTables(db: Db): Promise<void> {
+  const stale = await queryRows<{ name: string }>(
+    db,
+    sql`select c.relname as name
+          from pg_class c
+          join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
+         where c.relkind = 'r' and c.relname ~ ${`^${PREPARED_PREFIX}[0-9a-f]{32}_[0-9]{6}$`}
+           and not exists (select 1 from check_runs r
+                            where r.status = 'running' and replace(r.id::text, '-', '') = substr(c.relname, ${PREPARED_PREFIX.length + 1}, 32))`,
+  );
+  for (const { name } of stale) await dropPreparedSpending(db, name);
 }
 
 /** Executes a claimed run and records how it ended (a run that throws as a whole is "failed"). */

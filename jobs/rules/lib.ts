@@ -122,15 +122,18 @@ export const countyVillages = (scope: RuleScope): SQL => {
 
 /**
  * Computes the spending of every village of the counties of the scope's villages once into a
- * temporary table dropped at the end of the transaction `tx` (the rules of a run then read it
- * instead of each recomputing it from the ledger). Returns the scope with the table set.
+ * table the rules of a run then read instead of each recomputing it from the ledger. By default a
+ * temporary table dropped at the end of the transaction `tx`; `persistent`: an unlogged table
+ * that outlives it, so that several workers' transactions can read it (a check run drops it when
+ * the county is done: dropPreparedSpending). Returns the scope with the table set.
  */
-export async function prepareSpending(tx: Executor, scope: RuleScope, table = 'check_run_spend'): Promise<RuleScope> {
+export async function prepareSpending(tx: Executor, scope: RuleScope, table = 'check_run_spend', persistent = false): Promise<RuleScope> {
   const plain: RuleScope = { region: scope.region, villages: scope.villages, asOf: scope.asOf };
   await tx.execute(sql`drop table if exists ${sql.identifier(table)}`);
+  const counties = [...new Set(scope.villages.map((v) => v.slice(0, 6)))].sort();
   await tx.execute(
-    sql`create temporary table ${sql.identifier(table)} on commit drop as
-          with ${spendingCtesOf(plain, { counties: [...new Set(scope.villages.map((v) => v.slice(0, 6)))].sort() })} select * from spend`,
+    sql`create ${persistent ? sql`unlogged` : sql`temporary`} table ${sql.identifier(table)} ${persistent ? sql`` : sql`on commit drop`} as
+          with ${spendingCtesOf(plain, { counties })} select * from spend`,
   );
   // Statistics for the planner from a small sample: the default (30,000 rows, every column with
   // its text) took longer than filling the table.
@@ -147,6 +150,11 @@ export async function prepareSpending(tx: Executor, scope: RuleScope, table = 'c
     ...scope,
     prepared: { table, all: covered === num(counts?.total), scopeIsAll: covered === new Set(scope.villages).size, shared: new Map() },
   };
+}
+
+/** Drops a table prepareSpending made `persistent`. */
+export async function dropPreparedSpending(db: Executor, table: string): Promise<void> {
+  await db.execute(sql`drop table if exists ${sql.identifier(table)}`);
 }
 
 /** Numbers from the database: bigint and numeric arrive as strings on postgres.js. */

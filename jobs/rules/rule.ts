@@ -44,13 +44,13 @@ export interface RuleScope {
   villages: string[];
   /** Entries dated on or before this day count (YYYY-MM-DD); publication-overdue judges deadlines at it. */
   asOf: string;
-  /** Set by a check run: the run's spending computed once into a temporary table (see lib.ts prepareSpending). */
+  /** Set by a check run: the run's spending computed once into a table (see lib.ts prepareSpending). */
   prepared?: PreparedSpending;
 }
 
 /** The spending of every village of the counties of the scope's villages, prepared once per run. */
 export interface PreparedSpending {
-  /** The temporary table: the columns of lib.ts spendingCtes' `spend`. */
+  /** The table: the columns of lib.ts spendingCtes' `spend`. */
   table: string;
   /** The table holds every village of the database (so cross-village rules need look nowhere else). */
   all: boolean;
