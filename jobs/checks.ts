@@ -230,17 +230,12 @@ async function dropStalePreparedTables(db: Db): Promise<void> {
 }
 
 /** Executes a claimed run and records how it ended (a run that throws as a whole is "failed"). */
-export async function completeRun(
-  db: Db,
-  run: CheckRun,
-  now: () => Date,
-  rules: readonly Rule[] = allRules,
-  options: RunOptions = {},
-): Promise<RunOutcome> {
+export async function completeRun(...args: Parameters<typeof executeRun>): Promise<RunOutcome> {
+  const [db, run, now] = args;
   const started = performance.now();
   let outcome: RunOutcome;
   try {
-    outcome = await executeRun(db, run, now, rules, options);
+    outcome = await executeRun(...args);
   } catch (err) {
     outcome = { alertsOpened: 0, alertsUpdated: 0, failures: [{ rule: '*', message: err instanceof Error ? err.message : String(err) }] };
   }
