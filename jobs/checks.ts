@@ -93,6 +93,8 @@ export async function executeRun(
     workers: number;
   };
   const tables = new Set<string>();
+  /** The counties being checked (a county leaves when its last worker is done). */
+  const started: Task[] = [];
   // A county's spending is prepared once, committed, into an unlogged table of the run (its own
   // transaction: one consistent snapshot of the county), so that every worker that takes a share
   // of the county's rules reads the same rows without preparing them again. Each worker then
@@ -139,7 +141,13 @@ export async function executeRun(
       });
     } finally {
       task.workers--;
-      if (task.workers === 0 && !task.rulesLeft.length && tables.delete(task.table)) await dropPreparedSpending(db, task.table);
+      if (task.workers === 0 && !task.rulesLeft.length) {
+        // The county is done: let go of what its rules shared (a county's monthly totals) and of
+        // its table, so memory stays that of the counties being checked.
+        started.splice(started.indexOf(task), 1);
+        delete task.prepared;
+        if (tables.delete(task.table)) await dropPreparedSpending(db, task.table);
+      }
     }
   };
   // `concurrency` workers take the counties in code order. A worker with no county left to
@@ -150,7 +158,6 @@ export async function executeRun(
   // first such error.
   const ordered = [...rules].sort((a, b) => costRank(a.id) - costRank(b.id));
   const waiting = groups.map((group): Task => ({ group, table: preparedTableName(run.id, group.scope.villages[0]!), rulesLeft: [...ordered], workers: 0 }));
-  const started: Task[] = [];
   let failed: { error: unknown } | null = null;
   const nextTask = (): Task | undefined => {
     const fresh = waiting.shift();
