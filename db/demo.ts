@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
+import { sql } from 'drizzle-orm';
 import { systemActor } from './audit.ts';
 import type { Db } from './client.ts';
 import type { LogSigner } from './ledger/checkpoint.ts';
@@ -88,5 +89,7 @@ export async function loadDemo(input: DemoInput): Promise<DemoSummary> {
     summary.vouchers += imported.vouchers;
     summary.periods += published.periods.length;
   }
+  // Statistics for the planner after a bulk load (the embedded database has no autovacuum).
+  await input.db.execute(sql`analyze`);
   return summary;
 }

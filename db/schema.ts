@@ -235,6 +235,8 @@ export const ledgerEntries = pgTable(
     index('ledger_entries_invoice_key_idx').on(t.invoiceKey).where(sql`${t.invoiceKey} <> ''`),
     // related-party reads who handles a village's entries (经办人) from here.
     index('ledger_entries_village_handler_idx').on(t.villageCode, t.handler).where(sql`${t.status} = 'published' and ${t.handler} is not null`),
+    // A village's unpublished entries (publication-overdue cites them): drafts are few and pass.
+    index('ledger_entries_village_draft_idx').on(t.villageCode).where(sql`${t.status} = 'draft'`),
     foreignKey({ columns: [t.accountStandard, t.accountCode], foreignColumns: [accounts.standard, accounts.code] }),
     check('ledger_entries_amount', sql`${t.amountFen} > 0 or (${t.reversesId} is not null and ${t.amountFen} < 0)`),
     check('ledger_entries_period', sql`${t.period} = to_char(${t.date}, 'YYYY-MM')`),

@@ -1,0 +1,1 @@
+CREATE INDEX "ledger_entries_village_draft_idx" ON "ledger_entries" USING btree ("village_code") WHERE "ledger_entries"."status" = 'draft';
