@@ -28,43 +28,68 @@ export interface FindingInput {
 
 export const fingerprintOf = (ruleId: string, subject: string) => createHash('sha256').update(`${ruleId}\n${subject}`).digest('hex');
 
+/** One rule's findings of a run, as recordFindings stores them. */
+export interface RuleFindings {
+  ruleId: string;
+  ruleVersion: number;
+  findings: FindingInput[];
+  /** The parameter version that applied at a region (the finding's village, or its region). */
+  paramsVersion: (regionCode: string) => string;
+}
+
 /**
- * Stores one rule's findings of a run: new ones open, known ones are updated (and come back if
- * they had gone), and alerts of this rule in the run's villages that were not found again are
- * marked gone — their history stays. Returns how many were opened and updated.
+ * Stores the findings of a run's rules over some regions: new ones open, known ones are updated
+ * (and come back if they had gone), and alerts of these rules in the covered regions that were
+ * not found again are marked gone — their history stays. Returns how many were opened and
+ * updated. The alerts it will change are locked first, in fingerprint order, and then written:
+ * concurrent runs over overlapping villages take their locks in one order and cannot deadlock.
  */
 export async function recordFindings(
   tx: Tx,
   input: {
     runId: string;
     now: Date;
-    ruleId: string;
-    ruleVersion: number;
-    findings: FindingInput[];
-    paramsVersion: (regionCode: string) => string;
+    rules: RuleFindings[];
     /** The villages (and regions) the run covered: alerts there not found again are gone. */
     coveredRegions: string[];
   },
 ): Promise<{ opened: number; updated: number }> {
-  const { now, ruleId } = input;
-  const rows = input.findings.map((f) => ({
-    id: randomUUID(),
-    fingerprint: fingerprintOf(ruleId, f.subject),
-    params_version: input.paramsVersion(f.villageCode ?? f.regionCode),
-    village_code: f.villageCode,
-    region_code: f.regionCode,
-    period: f.period,
-    severity: f.severity,
-    title: f.title,
-    summary: f.summary,
-    figures: f.figures,
-    entries: f.entries.map(({ id, voucherNo, date, amountFen }) => ({ id, voucherNo, date, amountFen })),
-  }));
-  // Rows are written in fingerprint order (and gone ones in id order), so concurrent runs over
-  // overlapping villages take their row locks in the same order and cannot deadlock.
+  const { now } = input;
+  const rows = input.rules.flatMap(({ ruleId, ruleVersion, findings, paramsVersion }) => {
+    const list = findings.map((f) => ({
+      id: randomUUID(),
+      fingerprint: fingerprintOf(ruleId, f.subject),
+      rule_id: ruleId,
+      rule_version: ruleVersion,
+      params_version: paramsVersion(f.villageCode ?? f.regionCode),
+      village_code: f.villageCode,
+      region_code: f.regionCode,
+      period: f.period,
+      severity: f.severity,
+      title: f.title,
+      summary: f.summary,
+      figures: f.figures,
+      entries: f.entries.map(({ id, voucherNo, date, amountFen }) => ({ id, voucherNo, date, amountFen })),
+    }));
+    if (new Set(list.map((r) => r.fingerprint)).size !== list.length) throw new Error(`rule ${ruleId} reported the same subject twice in one run`);
+    return list;
+  });
+  if (!input.rules.length) return { opened: 0, updated: 0 };
   rows.sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0));
   const seen = new Set(rows.map((r) => r.fingerprint));
-  if (seen.size !== rows.length) throw new Error(`rule ${ruleId} reported the same subject twice in one run`);
+  const ruleIds = input.rules.map((r) => r.ruleId);
+  // The alerts this will touch: those found again, and those of these rules in the covered
+  // regions still standing (the ones not found again go). Locked in fingerprint order.
+  const texts = (values: string[]) => sql`array(select json_array_elements_text(${JSON.stringify(values)}::json))`;
+  const locked = await queryRows<{ id: string; fingerprint: string; rule_id: string; region_code: string; gone: boolean }>(
+    tx,
+    sql`select a.id, a.fingerprint, a.rule_id, a.region_code, a.gone_at is not null as gone
+          from ${alerts} a
+         where a.fingerprint = any(${texts([...seen])})
+            or (a.region_code = any(${texts(input.coveredRegions)}) and a.rule_id = any(${texts(ruleIds)}) and a.gone_at is null)
+         order by a.fingerprint
+           for update`,
+  );
   let opened = 0;
   let updated = 0;
   // A slice of findings is one JSON parameter (bound parameters, one per column and row, took
@@ -74,12 +99,12 @@ export async function recordFindings(
       tx,
       sql`insert into ${alerts} (id, fingerprint, rule_id, rule_version, params_version, village_code, region_code, period, severity,
                                 status, title, summary, figures, entries, first_seen_at, last_seen_at, last_run_id, gone_at)
-          select r.id, r.fingerprint, ${ruleId}, ${input.ruleVersion}::int, r.params_version, r.village_code, r.region_code, r.period, r.severity,
+          select r.id, r.fingerprint, r.rule_id, r.rule_version, r.params_version, r.village_code, r.region_code, r.period, r.severity,
                  'open', r.title, r.summary, r.figures, r.entries, ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz,
                  ${input.runId}::uuid, null
             from json_to_recordset(${JSON.stringify(rows.slice(i, i + 2000))}::json)
-                 as r(id uuid, fingerprint text, params_version text, village_code text, region_code text, period text, severity text,
-                      title text, summary text, figures jsonb, entries jsonb)
+                 as r(id uuid, fingerprint text, rule_id text, rule_version int, params_version text, village_code text, region_code text,
+                      period text, severity text, title text, summary text, figures jsonb, entries jsonb)
            order by r.fingerprint
           on conflict (fingerprint) do update
              set rule_version = excluded.rule_version, params_version = excluded.params_version, severity = excluded.severity,
@@ -90,19 +115,14 @@ export async function recordFindings(
     );
     for (const r of result) r.inserted ? opened++ : updated++;
   }
-  const covered = input.coveredRegions;
-  if (covered.length) {
-    const notSeen = await tx
-      .select({ id: alerts.id, fingerprint: alerts.fingerprint })
-      .from(alerts)
-      .where(and(eq(alerts.ruleId, ruleId), isNull(alerts.goneAt), inArray(alerts.regionCode, covered)));
-    const gone = notSeen
-      .filter((a) => !seen.has(a.fingerprint))
-      .map((a) => a.id)
-      .sort();
-    for (let i = 0; i < gone.length; i += 1000) {
-      await tx.update(alerts).set({ goneAt: now }).where(inArray(alerts.id, gone.slice(i, i + 1000)));
-    }
+  const covered = new Set(input.coveredRegions);
+  const rules = new Set(ruleIds);
+  const gone = locked.filter((a) => !a.gone && !seen.has(a.fingerprint) && rules.has(a.rule_id) && covered.has(a.region_code)).map((a) => a.id);
+  if (gone.length) {
+    await tx.execute(
+      sql`update ${alerts} set gone_at = ${now.toISOString()}::timestamptz
+           where id = any(array(select json_array_elements_text(${JSON.stringify(gone)}::json)::uuid))`,
+    );
   }
   return { opened, updated };
 }

@@ -44,38 +44,64 @@ export async function effectiveParams<T>(
   codes: readonly string[],
   parse: (raw: Params) => T,
 ): Promise<Map<string, Effective<T>>> {
+  return (await effectiveParamsOfRules(db, [{ ruleId, parse }], codes)).get(ruleId)!;
+}
+
+/**
+ * The effective parameters of several rules for each of `codes` (a check run asks for every
+ * rule over a county's regions at once), by rule id. One query for all rules and codes.
+ */
+export async function effectiveParamsOfRules<T>(
+  db: Executor,
+  rules: readonly { ruleId: string; parse: (raw: Params) => T }[],
+  codes: readonly string[],
+): Promise<Map<string, Map<string, Effective<T>>>> {
   const all = [...new Set(codes.flatMap(chain))];
-  const rows = all.length
-    ? await db
-        .selectDistinctOn([ruleParameters.regionCode], {
-          regionCode: ruleParameters.regionCode,
-          version: ruleParameters.version,
-          params: ruleParameters.params,
-        })
-        .from(ruleParameters)
-        .where(and(eq(ruleParameters.ruleId, ruleId), inArray(ruleParameters.regionCode, all)))
-        .orderBy(ruleParameters.regionCode, desc(ruleParameters.version))
-    : [];
-  const latest = new Map(rows.map((r) => [r.regionCode, r]));
-  const result = new Map<string, Effective<T>>();
-  // Most regions inherit the same values: each distinct set is parsed once (a county's check run
-  // asks for some 240 regions per rule).
-  const parsed = new Map<string, T>();
-  for (const code of codes) {
-    let raw: Params = {};
-    const used: string[] = [];
-    for (const c of chain(code)) {
-      const row = latest.get(c);
-      if (!row) continue;
-      raw = mergeParams(raw, row.params);
-      used.push(`${c}@${row.version}`);
+  const rows =
+    all.length && rules.length
+      ? await db
+          .selectDistinctOn([ruleParameters.ruleId, ruleParameters.regionCode], {
+            ruleId: ruleParameters.ruleId,
+            regionCode: ruleParameters.regionCode,
+            version: ruleParameters.version,
+            params: ruleParameters.params,
+          })
+          .from(ruleParameters)
+          .where(
+            and(
+              inArray(
+                ruleParameters.ruleId,
+                rules.map((r) => r.ruleId),
+              ),
+              inArray(ruleParameters.regionCode, all),
+            ),
+          )
+          .orderBy(ruleParameters.ruleId, ruleParameters.regionCode, desc(ruleParameters.version))
+      : [];
+  const out = new Map<string, Map<string, Effective<T>>>();
+  for (const { ruleId, parse } of rules) {
+    const latest = new Map(rows.filter((r) => r.ruleId === ruleId).map((r) => [r.regionCode, r]));
+    const result = new Map<string, Effective<T>>();
+    // Most regions inherit the same values: each distinct set is parsed once (a county's check run
+    // asks for some 240 regions per rule).
+    const parsed = new Map<string, T>();
+    for (const code of codes) {
+      let raw: Params = {};
+      const used: string[] = [];
+      for (const c of chain(code)) {
+        const row = latest.get(c);
+        if (!row) continue;
+        raw = mergeParams(raw, row.params);
+        used.push(`${c}@${row.version}`);
+      }
+      const key = JSON.stringify(raw);
+      let params = parsed.get(key);
+      if (params === undefined) parsed.set(key, (params = parse(raw)));
+      result.set(code, { params, version: used.length ? used.join(',') : 'default' });
     }
-    const key = JSON.stringify(raw);
-    let params = parsed.get(key);
-    if (params === undefined) parsed.set(key, (params = parse(raw)));
-    result.set(code, { params, version: used.length ? used.join(',') : 'default' });
+    out.set(ruleId, result);
   }
-  return result;
+  return out;
 }
 
 /**

@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { median } from 'simple-statistics';
 import { z } from 'zod';
 import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
-import { cmp, countyOf, countyVillages, jsonParam, num, paramsFor, queryRows, round, spendingCtes, townshipOf } from './lib.ts';
+import { cmp, countyOf, firstDigitSql, inEveryList, json, jsonParam, num, paramsFor, pgTextArray, round, townshipOf } from './lib.ts';
 
 export const params = z.object({
   /** Nigrini's first-digit MAD above which a distribution does not conform (0.015). */
@@ -99,58 +99,82 @@ export const rule = defineRule({
     'Nigrini《Benford’s Law: Applications for Forensic Accounting, Auditing, and Fraud Detection》（首位数字检验，MAD > 0.015 为不符合）；审计署数据式审计方法中的数字分析；《中华人民共和国会计法》第二十五条',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
-    const rows = await queryRows<{ code: string }>(
-      db,
-      sql`select r.code from regions r where r.level = 'township'
-             and left(r.code, 6) in (select left(v, 6) from json_array_elements_text(${jsonParam(scope.villages)}) as v)`,
-    );
-    const townships = [...new Set([...rows.map((r) => String(r.code)), ...scope.villages.map(townshipOf)])].sort(cmp).map((code) => {
+  query(scope, byRegion) {
+    // Settings per township (the test pools a township's villages); the county's other
+    // townships, peers outside the scope, take the county's.
+    const setting = (code: string) => {
       const p = paramsFor(byRegion, code, DEFAULTS);
-      return { township: code, exclude: p.excludeAccounts, recurring: p.recurring };
-    });
-    const counted = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope, countyVillages(scope))},
-        tw as (select * from json_to_recordset(${jsonParam(townships)}) as t(township text, exclude text[], recurring int)),
-        counted as (
-          -- How many times a village paid each amount in each account and year (a hash
-          -- aggregate: counting each expense's repeats by a window sorted the whole county).
-          select s.village_code, s.year, s.account_code, s.amount_fen, count(*) as repeats
+      return { code, exclude: p.excludeAccounts, recurring: p.recurring };
+    };
+    const townships = [...new Set(scope.villages.map(townshipOf))].sort(cmp).map(setting);
+    const counties = [...new Set(scope.villages.map(countyOf))].sort(cmp).map(setting);
+    const recurring = Math.min(...[...townships, ...counties].map((t) => t.recurring).filter((r) => r > 0));
+    const lists = [...townships, ...counties].map((t) => t.exclude);
+    // Accounts every setting leaves out are left out first; those only some leave out are kept
+    // apart (by account) for each village's own setting; the others are counted together.
+    const everywhere = inEveryList(lists);
+    const somewhere = [...new Set(lists.flat())].filter((a) => !everywhere.includes(a));
+    const kept = everywhere.length ? sql`s.account_code <> all (${pgTextArray(everywhere)})` : sql`true`;
+    const accountKey = somewhere.length ? sql`case when s.account_code = any (${pgTextArray(somewhere)}) then s.account_code else '' end` : sql`''`;
+    const digit = firstDigitSql(sql`s.amount_fen`);
+    // First digits counted per village, year (and account, for the accounts only some settings
+    // leave out) — a small aggregate — less the expenses of amounts a village paid `recurring`
+    // times or more in an account in a year (fixed payments): only an amount the village paid
+    // that often at all (spend_amounts) can be.
+    return sql`with tw as (select * from json_to_recordset(${jsonParam(townships)}) as t(code text, exclude text[], recurring int)),
+        tc as (select * from json_to_recordset(${jsonParam(counties)}) as t(code text, exclude text[], recurring int)),
+        by_digit as (
+          select s.village_code, s.year, ${accountKey} as account_code, ${digit} as digit, count(*) as n
             from spend s
+           where ${kept}
+           group by 1, 2, 3, 4),
+        repeated as (
+          select s.village_code, s.year, s.account_code, ${digit} as digit, count(*) as n
+            from spend s
+           where ${kept}
+             and ${Number.isFinite(recurring) ? sql`(s.village_code, s.amount_fen) in (select a.village_code, a.amount_fen from spend_amounts a where a.n >= ${recurring})` : sql`false`}
            group by s.village_code, s.year, s.account_code, s.amount_fen),
-        digits as (
-          select tw.township, c.village_code, c.year, left(c.amount_fen::text, 1)::int as digit, sum(c.repeats) as n
-            from counted c join tw on tw.township = left(c.village_code, 9) || '000'
-           where c.account_code <> all (tw.exclude)
-             and (tw.recurring = 0 or c.repeats < tw.recurring)
-           group by tw.township, c.village_code, c.year, left(c.amount_fen::text, 1)::int)
-        select k.township, coalesce(t.name, k.township) as township_name, k.village_code, coalesce(v.name, k.village_code) as village_name,
-               k.year, k.digit, k.n
-          from digits k left join regions t on t.code = k.township left join regions v on v.code = k.village_code
-         order by k.township, k.year, k.village_code, k.digit`,
-    );
+        settings as (
+          select v.village_code, left(v.village_code, 9) || '000' as township,
+                 coalesce(tw.exclude, tc.exclude) as exclude, coalesce(tw.recurring, tc.recurring) as recurring
+            from (select distinct d.village_code from by_digit d) v
+            left join tw on tw.code = left(v.village_code, 9) || '000'
+            left join tc on tc.code = left(v.village_code, 6) || '000000'),
+        counted as (
+          select d.village_code, d.year, d.digit, d.n
+            from by_digit d join settings p on p.village_code = d.village_code
+           where d.account_code = '' or d.account_code <> all (p.exclude)
+          union all
+          select r.village_code, r.year, r.digit, -r.n
+            from repeated r join settings p on p.village_code = r.village_code
+           where r.account_code <> all (p.exclude) and p.recurring > 0 and r.n >= p.recurring)
+        select p.township, coalesce(t.name, p.township) as "townshipName", c.village_code as "villageCode",
+               coalesce(v.name, c.village_code) as "villageName", c.year,
+               array[${sql.join(
+                 [1, 2, 3, 4, 5, 6, 7, 8, 9].map((d) => sql`coalesce(sum(c.n) filter (where c.digit = ${d}), 0)`),
+                 sql`, `,
+               )}] as counts
+          from counted c
+          join settings p on p.village_code = c.village_code
+          left join regions t on t.code = p.township
+          left join regions v on v.code = c.village_code
+         group by p.township, t.name, c.village_code, v.name, c.year
+        having sum(c.n) > 0`;
+  },
+  async gather(_db, rows) {
     const byKey = new Map<string, Counts>();
-    for (const r of counted) {
+    for (const r of [...rows].sort((a, b) => cmp(String(a.villageCode), String(b.villageCode)))) {
       const key = `${String(r.township)}|${num(r.year)}`;
-      const c = byKey.get(key) ?? {
-        township: String(r.township),
-        townshipName: String(r.township_name),
-        year: num(r.year),
-        counts: Array<number>(10).fill(0),
-        villages: [],
-      };
-      byKey.set(key, c);
-      let v = c.villages!.find((x) => x.code === String(r.village_code));
-      if (!v) {
-        v = { code: String(r.village_code), name: String(r.village_name), counts: Array<number>(10).fill(0) };
-        c.villages!.push(v);
+      let c = byKey.get(key);
+      if (!c) {
+        c = { township: String(r.township), townshipName: String(r.townshipName), year: num(r.year), counts: Array<number>(10).fill(0), villages: [] };
+        byKey.set(key, c);
       }
-      const d = num(r.digit);
-      v.counts[d] = num(r.n);
-      c.counts[d] = c.counts[d]! + num(r.n);
+      const counts = [0, ...json<unknown[]>(r.counts).map(num)];
+      c.villages!.push({ code: String(r.villageCode), name: String(r.villageName), counts });
+      for (let d = 1; d <= 9; d++) c.counts[d] = c.counts[d]! + counts[d]!;
     }
-    return [...byKey.values()];
+    return [...byKey.values()].sort((a, b) => cmp(a.township, b.township) || a.year - b.year);
   },
   evaluate(all, byRegion, scope) {
     return deviations(all, byRegion, scope).map((d): Finding => {

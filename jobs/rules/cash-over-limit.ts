@@ -2,7 +2,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
-import { byDate, evidence, num, paramsFor, queryRows, spendingCtes, villageParams, yuan, type EntryRow, quote } from './lib.ts';
+import { byDate, evidence, evidenceColumns, paramsFor, quote, villageParams, withDetails, yuan, type EntryRow } from './lib.ts';
 
 export const params = z.object({
   /** A cash payment above this many fen raises an alert. */
@@ -28,27 +28,13 @@ export const rule = defineRule({
     '《现金管理暂行条例》第五条（结算起点以上的支出应通过银行转账）；《农村集体经济组织财务制度》关于货币资金管理、严格控制现金支付的规定',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     const min = Math.min(...villageParams(byRegion, scope, DEFAULTS).map((p) => p.limitFen));
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.summary, s.counterparty
-          from spend s
-         where s.payment_method = 'cash' and s.amount_fen > ${min}
-         order by s.village_code, s.date, s.voucher_no`,
-    );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      summary: String(r.summary),
-      counterparty: r.counterparty === null ? null : String(r.counterparty),
-    }));
+    return sql`select ${evidenceColumns}, e.summary, e.counterparty
+                 from ${withDetails}
+                where s.in_scope and s.cash and s.amount_fen > ${min}`;
   },
-  evaluate(rows, byRegion) {
+  evaluate(rows: Row[], byRegion) {
     const findings: Finding[] = [];
     for (const r of [...rows].sort(byDate)) {
       const { limitFen } = paramsFor(byRegion, r.villageCode, DEFAULTS);

@@ -4,20 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
-import {
-  byDate,
-  cmp,
-  evidence,
-  json,
-  jsonParam,
-  normalizeRef,
-  num,
-  queryRows,
-  spendingCtes,
-  spendingCtesOfEntries,
-  yuan,
-  type EntryRow,
-} from './lib.ts';
+import { byDate, cmp, evidence, normalizeRef, spendingOfEntries, yuan, type EntryRow } from './lib.ts';
 
 export const params = z.object({});
 export type Params = z.infer<typeof params>;
@@ -36,12 +23,6 @@ interface Group {
 
 const shortSha = (sha: string) => sha.slice(0, 12);
 
-/** Shared invoice keys and voucher images. */
-const split = (found: { kind: string; value: string }[]): { keys: string[]; shas: string[] } => ({
-  keys: found.filter((f) => f.kind === 'k').map((f) => String(f.value)),
-  shas: found.filter((f) => f.kind === 's').map((f) => String(f.value)),
-});
-
 export const rule = defineRule({
   id: 'duplicate-invoice',
   version: 1,
@@ -54,51 +35,35 @@ export const rule = defineRule({
     '《中华人民共和国会计法》第十四条、第二十五条（不得以虚假的经济业务事项或者资料进行会计核算）；《中华人民共和国发票管理办法》；《农村集体经济组织财务制度》关于原始凭证审核的规定',
   severity: 'high',
   params,
-  async gather(db, scope) {
+  query(scope) {
     // 1. The invoice keys (ledger_entries.invoice_key, stored when the entry is written) and
     //    voucher images of the scope's spending that another entry holds too: shared_keys lists
     //    every key and image two entries hold (kept by triggers as entries and voucher links
     //    are written), so only the scope's own keys are looked at, never the whole ledger.
-    const { keys, shas } = split(
-      await queryRows<{ kind: string; value: string }>(
-        db,
-        sql`with ${spendingCtes(scope)}
-          select distinct 'k' as kind, s.invoice_key as value from spend s
-           where s.invoice_key in (select k.key from shared_keys k where k.kind = 'invoice')
-          union all
-          select distinct 's', v.voucher_sha256 from entry_vouchers v
-           where v.voucher_sha256 in (select k.key from shared_keys k where k.kind = 'image')
-             and v.entry_id in (select s.id from spend s)`,
-      ),
-    );
-    if (!keys.length && !shas.length) return [];
     // 2. Every spending entry, in any village, with one of those invoice keys or images (a few
     //    entries: computed from the ledger by id), with the images of each.
-    const ids = sql`(select e.id from ledger_entries e
-                      where e.invoice_key in (select json_array_elements_text(${jsonParam(keys)}))
-                        and e.invoice_key <> '' and e.status = 'published'
-                     union
-                     select v.entry_id from entry_vouchers v
-                      where v.voucher_sha256 in (select json_array_elements_text(${jsonParam(shas)})))`;
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtesOfEntries(scope, ids)}
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.invoice_no,
-               coalesce((select json_agg(distinct v.voucher_sha256) from entry_vouchers v where v.entry_id = s.id), '[]'::json) as shas
-          from spend s
-         order by s.village_code, s.date, s.voucher_no`,
-    );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      invoiceNo: r.invoice_no === null ? null : String(r.invoice_no),
-      voucherShas: json<string[]>(r.shas).map(String).sort(cmp),
-    }));
+    // (Large tables are read through their indexes with `= any(array(…))`: see queryRules.)
+    return sql`with keys as (
+          select distinct s.invoice_key as key, 'invoice' as kind from spend s
+           where s.in_scope and s.invoice_key = any (array(select k.key from shared_keys k where k.kind = 'invoice'))
+          union all
+          select distinct v.voucher_sha256, 'image' from entry_vouchers v
+           where v.voucher_sha256 = any (array(select k.key from shared_keys k where k.kind = 'image'))
+             and v.entry_id in (select s.id from spend s where s.in_scope)),
+        ${spendingOfEntries(
+          scope,
+          sql`(select e.id from ledger_entries e
+                where e.invoice_key = any (array(select k.key from keys k where k.kind = 'invoice')) and e.invoice_key <> '' and e.status = 'published'
+               union
+               select v.entry_id from entry_vouchers v where v.voucher_sha256 = any (array(select k.key from keys k where k.kind = 'image')))`,
+          'holders',
+        )}
+        select h.id, h.village_code as "villageCode", e.voucher_no as "voucherNo", h.date, h.amount_fen as "amountFen",
+               e.invoice_no as "invoiceNo",
+               array(select distinct v.voucher_sha256 from entry_vouchers v where v.entry_id = h.id order by 1) as "voucherShas"
+          from holders h cross join lateral (select x.voucher_no, x.invoice_no from ledger_entries x where x.id = h.id offset 0) e`;
   },
-  evaluate(rows, _params, scope) {
+  evaluate(rows: Row[], _params, scope) {
     const inScope = new Set(scope.villages);
     const collect = (kind: Group['kind'], keysOf: (r: Row) => string[]): Group[] => {
       const map = new Map<string, Map<string, Row>>();

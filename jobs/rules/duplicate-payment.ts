@@ -8,14 +8,13 @@ import {
   cmp,
   daysBetween,
   evidence,
+  evidenceColumns,
   groupBy,
-  num,
   paramsFor,
   partyKey,
-  queryRows,
   quote,
-  spendingCtes,
   villageParams,
+  withDetails,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -59,35 +58,24 @@ export const rule = defineRule({
   basis: '《中华人民共和国会计法》第二十五条（不得重复列支）；《农村集体经济组织财务制度》关于支出审核、报销审批的规定',
   severity: 'high',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     const maxDays = Math.max(...villageParams(byRegion, scope, DEFAULTS).map((p) => p.days));
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)},
-        cand as (
-          select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.counterparty, s.summary,
-                 lag(s.date) over w as prev_date, lead(s.date) over w as next_date
+    // Payments whose neighbour to the same counterparty of the same amount is within the widest
+    // window; the window's sort sees only payments of an amount the village paid more than once.
+    return sql`with cand as (
+          select s.id, s.village_code, s.party_key, s.amount_fen, s.day
             from spend s
-           where s.counterparty is not null
-          window w as (partition by s.village_code, s.party_key, s.amount_fen
-                       order by s.date, s.voucher_no))
-        select id, village_code, voucher_no, date, amount_fen, counterparty, summary
-          from cand
-         where (prev_date is not null and date::date - prev_date::date <= ${maxDays})
-            or (next_date is not null and next_date::date - date::date <= ${maxDays})
-         order by village_code, date, voucher_no`,
-    );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      counterparty: String(r.counterparty),
-      summary: String(r.summary),
-    }));
+           where s.in_scope and s.party_key is not null
+             and (s.village_code, s.amount_fen) in (select a.village_code, a.amount_fen from spend_amounts a where a.n >= 2)),
+        near as (
+          select c.id, c.day - lag(c.day) over w as before, lead(c.day) over w - c.day as after
+            from cand c
+          window w as (partition by c.village_code collate "C", c.party_key collate "C", c.amount_fen order by c.day))
+        select ${evidenceColumns}, e.counterparty, e.summary
+          from ${withDetails}
+         where s.id in (select n.id from near n where n.before <= ${maxDays} or n.after <= ${maxDays})`;
   },
-  evaluate(rows, byRegion) {
+  evaluate(rows: Row[], byRegion) {
     const groups = groupBy(rows, (r) => `${r.villageCode}|${partyKey(r.counterparty)}|${r.amountFen}`);
     const findings: Finding[] = [];
     for (const key of [...groups.keys()].sort(cmp)) {

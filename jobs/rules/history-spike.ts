@@ -3,6 +3,7 @@
 // months in which the village spent in that account; spending approved beforehand by a decision
 // and fixed cadre pay are left out, and a rise over the village's usual month below the
 // materiality level is not reported.
+import { sql } from 'drizzle-orm';
 import { median, quantile } from 'simple-statistics';
 import { z } from 'zod';
 import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
@@ -10,13 +11,17 @@ import {
   byDate,
   cmp,
   evidence,
-  gatherMonthlyTotals,
   groupBy,
   inAccounts,
+  inEveryList,
+  monthlyEntries,
   monthlyKey,
+  monthlyTotalsOf,
+  notInAccountsSql,
   paramsFor,
-  sameInputs,
   round,
+  sameInputs,
+  villageParams,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -38,7 +43,7 @@ export type Params = z.infer<typeof params>;
 const DEFAULTS = params.parse({});
 
 export interface Input {
-  /** Monthly totals of the scope's villages (in a run, of their whole counties: the rule keeps the scope's), all months up to asOf. */
+  /** Monthly totals of the scope's series (village, account) that may spike, all months up to asOf. */
   totals: Total[];
   /** The entries behind the candidate months, by `${village}|${account}|${period}`. */
   entries: Record<string, EntryRow[]>;
@@ -109,7 +114,29 @@ export const rule = defineRule({
     '审计分析性复核程序（《中国注册会计师审计准则第1313号——分析程序》趋势分析）；Tukey 四分位距离群界限；《农村集体经济组织财务制度》关于支出控制的规定',
   severity: 'medium',
   params,
-  gather: (db, scope, byRegion) => gatherMonthlyTotals(db, scope, (totals) => historySpikesOnce(totals, byRegion, scope).map((s) => s.total)),
+  query(scope, byRegion) {
+    const all = villageParams(byRegion, scope, DEFAULTS);
+    // The series (village, account) of the scope with a month at the materiality level or more
+    // without a decision (a month below it cannot exceed the village's median month by that
+    // much), each with every month the village spent in the account.
+    return sql`with series as (
+          select distinct m.village_code, m.account_code
+            from spend_monthly m
+           where m.in_scope and m.undecided_fen >= ${Math.min(...all.map((p) => p.minExcessFen))}
+             and ${notInAccountsSql(sql`m.account_code`, inEveryList(all.map((p) => p.excludeAccounts)))})
+        select m.village_code as "villageCode", m.account_code as account, max(coalesce(a.name, m.account_code)) as "accountName",
+               array_agg(m.period order by m.period) as periods, array_agg(m.undecided_fen order by m.period) as totals
+          from series c
+          join spend_monthly m on m.village_code = c.village_code and m.account_code = c.account_code
+          left join accounts a on a.standard = m.account_standard and a.code = m.account_code
+         where m.undecided_fen > 0
+         group by m.village_code, m.account_code
+        having count(*) > ${Math.min(...all.map((p) => p.minMonths))}`;
+  },
+  async gather(db, rows, scope, byRegion) {
+    const totals = monthlyTotalsOf(rows);
+    return { totals, entries: await monthlyEntries(db, scope, historySpikesOnce(totals, byRegion, scope).map((s) => s.total)) };
+  },
   evaluate(input, byRegion, scope) {
     return historySpikesOnce(input.totals, byRegion, scope).map((s): Finding => {
       const t = s.total;

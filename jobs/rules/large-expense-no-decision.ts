@@ -5,17 +5,17 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
 import {
+  accountNameColumn,
   byDate,
   evidence,
+  evidenceColumns,
   normalizeRef,
-  num,
   paramsFor,
-  queryRows,
-  spendingCtes,
+  quote,
   villageParams,
+  withDetails,
   yuan,
   type EntryRow,
-  quote,
 } from './lib.ts';
 
 export const params = z.object({
@@ -56,31 +56,15 @@ export const rule = defineRule({
     '《中国共产党农村基层组织工作条例》第十九条“四议两公开”；《中华人民共和国村民委员会组织法》第二十四条（涉及村民利益的事项须经村民会议讨论决定）；《农村集体经济组织财务制度》关于重大财务事项民主决策的规定',
   severity: 'high',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     const min = Math.min(...villageParams(byRegion, scope, DEFAULTS).map((p) => p.majorFen));
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.summary, s.account_name, s.decision_ref,
-               s.decision_known, s.decided_on
-          from spend s
-         where s.amount_fen >= ${min}
-         order by s.village_code, s.date, s.voucher_no`,
-    );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      summary: String(r.summary),
-      accountName: String(r.account_name),
-      decisionRef: r.decision_ref === null ? null : String(r.decision_ref),
-      decisionFound: r.decision_known === true || r.decision_known === 't',
-      decidedOn: r.decided_on ? String(r.decided_on) : null,
-    }));
+    // `decided` (a known decision dated on or before the payment) is exactly when reasonOf finds nothing.
+    return sql`select ${evidenceColumns}, e.summary, ${accountNameColumn}, e.decision_ref as "decisionRef",
+                      s.decision_known as "decisionFound", s.decided_on as "decidedOn"
+                 from ${withDetails}
+                where s.in_scope and s.amount_fen >= ${min} and not s.decided`;
   },
-  evaluate(rows, byRegion) {
+  evaluate(rows: Row[], byRegion) {
     const findings: Finding[] = [];
     for (const r of [...rows].sort(byDate)) {
       const { majorFen } = paramsFor(byRegion, r.villageCode, DEFAULTS);

@@ -1,10 +1,10 @@
-// Helpers shared by the check rules: running raw SQL on either driver, the set of spending
-// entries a rule looks at (published, dated on or before asOf, reversals netted out), money in
-// yuan for people (integer arithmetic only), and small pure helpers for evaluate.
+// Helpers shared by the check rules: the spending every rule's query reads (one statement per
+// county for all rules: queryRules), running raw SQL on either driver, money in yuan for people
+// (integer arithmetic only), and small pure helpers for evaluate.
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Executor } from '../../db/client.ts';
 import { maskText } from '../../db/privacy.ts';
-import type { EvidenceEntry, ParamsByRegion, RuleScope } from './rule.ts';
+import type { EvidenceEntry, ParamsByRegion, Rule, RuleScope } from './rule.ts';
 
 /** Rows of a raw query on either driver (db/client.ts; the rules import it from here). */
 export { queryRows };
@@ -12,149 +12,207 @@ export { queryRows };
 /** A JSON array parameter usable on both drivers. */
 export const jsonParam = (value: unknown): SQL => sql`${JSON.stringify(value)}::json`;
 
+/** A text[] parameter usable on both drivers. */
+export const pgTextArray = (values: readonly string[]): SQL => sql`array(select json_array_elements_text(${jsonParam(values)}))`;
+
 /** `select … from` the villages of the scope, as a set (for `in (…)`). */
 export const scopeVillages = (scope: RuleScope): SQL => sql`(select json_array_elements_text(${jsonParam(scope.villages)}))`;
 
-/**
- * CTE bodies `rev` and `spend`: the published expenses dated on or before asOf of the given
- * villages (the scope's by default; null for every village), each with its amount net of any
- * published reversal dated on or before asOf. Reversal entries themselves are left out, and so is
- * an entry that a reversal cancels entirely: a reversed entry and its reversal are not spending.
- * `decision_known` says whether the village has a decision with the entry's (normalised) ref,
- * `decided_on` is its date and `decided` whether it came on or before the payment; `party_key`
- * is the counterparty as partyKey makes it and `invoice_key` the invoice number as normalizeRef
- * makes it (both stored on the entry when it is written: migration 0008); `voucher_pages` the
- * entry's voucher pages (kept by migration 0009's triggers).
- * Use as `with ${spendingCtes(scope)} select … from spend`.
- */
-export function spendingCtes(scope: RuleScope, villages?: SQL | null): SQL {
-  const prepared = scope.prepared;
-  if (prepared && (villages !== null || prepared.all)) {
-    // The run's spending is in a temporary table already: filter it (no filter when the table
-    // holds exactly the villages asked for: the scope's or their counties').
-    const filter =
-      villages === undefined
-        ? prepared.scopeIsAll
-          ? sql``
-          : sql`where village_code in ${scopeVillages(scope)}`
-        : villages === null || villages === COUNTY_VILLAGES.get(scope)
-          ? sql``
-          : sql`where village_code in ${villages}`;
-    return sql`spend as (select * from ${sql.identifier(prepared.table)} ${filter})`;
-  }
-  return spendingCtesOf(scope, { villages: villages === undefined ? scopeVillages(scope) : villages });
-}
+/** Whole counties as ranges of village codes (an index range scan, not a set to probe). */
+const inCounties = (column: SQL, counties: string[]): SQL =>
+  sql`(${sql.join(
+    counties.map((c) => sql`(${column} >= ${c} and ${column} < ${String(Number(c) + 1).padStart(c.length, '0')})`),
+    sql` or `,
+  )})`;
+
+/** The 6-digit county prefixes of the scope's villages. */
+const countiesOf = (scope: RuleScope): string[] => [...new Set(scope.villages.map((v) => v.slice(0, 6)))].sort();
 
 /**
- * CTE `spend` (after `rev`, `dec`, `base`) of the published entries `ids` (a set of entry ids),
- * computed from the ledger whatever the scope: for rules that follow a few entries across
- * villages and counties (duplicate-invoice).
+ * The CTE `spend` (after `rev`) of published expenses dated on or before asOf: those of whole
+ * counties, of some entries by id, or of some villages' months. Each with its amount net of any
+ * published reversal dated on or before asOf; reversal entries themselves are left out, and so is
+ * an entry that a reversal cancels entirely (a reversed entry and its reversal are not spending).
+ * Columns:
+ * - `id`, `village_code`, `in_scope` (a village of the scope: the others are its counties' peers),
+ *   `date`, `day` (days since 1900-01-01, for windows in integers), `year`, `period` (YYYY-MM),
+ *   `account_standard`, `account_code`, `amount_fen`;
+ * - `party_key`: the counterparty as partyKey makes it, null without one (stored on the entry:
+ *   migration 0008); `cash`; `voucher_pages` (kept by migration 0009's triggers); `invoice_key`
+ *   (the invoice number as normalizeRef makes it);
+ * - `decision_known` (the village has a decision with the entry's normalised ref), `decided_on`
+ *   (its date) and `decided` (on or before the payment).
+ * The entry's texts are not copied: a rule joins them for the few rows it reports (withDetails).
  */
-export const spendingCtesOfEntries = (scope: RuleScope, ids: SQL): SQL => spendingCtesOf(scope, { ids });
-
-/** The CTEs of spendingCtes computed from the ledger (no prepared table): the spending of the
- * `villages` (a set; null for all) or of the entries `ids` (a set). */
-function spendingCtesOf(scope: RuleScope, filter: { villages: SQL | null } | { ids: SQL } | { counties: string[] }): SQL {
-  // Whole counties are ranges of village codes (an index range scan, not a set to probe).
-  const inCounties = (column: SQL, counties: string[]) =>
-    sql`(${sql.join(
-      counties.map((c) => sql`(${column} >= ${c} and ${column} < ${String(Number(c) + 1).padStart(c.length, '0')})`),
-      sql` or `,
-    )})`;
-  const decisions =
-    'counties' in filter
-      ? sql`where ${inCounties(sql`d.village_code`, filter.counties)}`
-      : 'ids' in filter
-        ? sql`where d.village_code in (select x.village_code from ledger_entries x where x.id in ${filter.ids})`
-        : filter.villages
-          ? sql`where d.village_code in ${filter.villages}`
-          : sql``;
+function spendingOf(
+  scope: RuleScope,
+  filter: { counties: string[] } | { ids: SQL } | { months: SQL },
+  name: string,
+  materialized: boolean,
+): SQL {
+  const rev = sql.identifier(`${name}_rev`);
   const rows =
     'counties' in filter
-      ? sql`and ${inCounties(sql`e.village_code`, filter.counties)}`
+      ? inCounties(sql`e.village_code`, filter.counties)
       : 'ids' in filter
-        ? sql`and e.id in ${filter.ids}`
-        : filter.villages
-          ? sql`and e.village_code in ${filter.villages}`
-          : sql``;
-  return sql`rev as (
+        ? sql`e.id = any (array${filter.ids})`
+        : // (village, period) pairs: through the index on (village_code, period).
+          sql`(e.village_code, e.period) in (select m.village, m.period from ${filter.months} as m(village, period))`;
+  // A scope of whole counties (a full run) has every village of `spend` in it.
+  const whole = 'counties' in filter && scope.wholeCounties === true;
+  return sql`${rev} as (
       select r.reverses_id, sum(r.amount_fen)::bigint as amount_fen
         from ledger_entries r
        where r.reverses_id is not null and r.status = 'published' and r.date <= ${scope.asOf}::date
        group by r.reverses_id),
-    dec as materialized (
-      select x.village_code, x.k, min(x.decided_on) as decided_on
-        from (select d.village_code, d.ref_key as k, d.decided_on from decisions d ${decisions}) x
-       group by x.village_code, x.k),
-    base as (
-      select e.id, e.village_code, e.date, e.period, e.year, e.voucher_no, e.summary, e.account_standard, e.account_code,
-             e.amount_fen, e.counterparty, e.payment_method, e.invoice_no, e.handler, e.decision_ref,
-             e.decision_key, e.party_key, e.invoice_key, e.voucher_pages
+    ${sql.identifier(name)} as ${materialized ? sql`materialized` : sql`not materialized`} (
+      select e.id, e.village_code, ${whole ? sql`true` : sql`e.village_code in ${scopeVillages(scope)}`} as in_scope,
+             e.date, e.date - date '1900-01-01' as day, e.year, e.period, e.account_standard, e.account_code,
+             (e.amount_fen + coalesce(rev.amount_fen, 0))::bigint as amount_fen,
+             case when e.counterparty is not null then e.party_key end as party_key,
+             e.payment_method = 'cash' as cash, e.voucher_pages, e.invoice_key,
+             d.decided_on is not null as decision_known, d.decided_on, coalesce(d.decided_on <= e.date, false) as decided
         from ledger_entries e
+        left join ${rev} rev on rev.reverses_id = e.id
+        -- The village's decision with the entry's ref, looked up only for the few entries that name one.
+        left join lateral (select case when e.decision_key <> '' then
+                             (select min(x.decided_on) from decisions x where x.village_code = e.village_code and x.ref_key = e.decision_key)
+                           end as decided_on) d on true
        where e.status = 'published' and e.direction = 'expense' and e.reverses_id is null
-         and e.date <= ${scope.asOf}::date
-         ${rows}),
-    spend as (
-      select e.id, e.village_code, to_char(e.date, 'YYYY-MM-DD') as date, e.period, e.year, e.voucher_no, e.summary,
-             e.account_code, coalesce(a.name, e.account_code) as account_name,
-             (e.amount_fen + coalesce(rev.amount_fen, 0))::bigint as amount_fen, e.counterparty,
-             e.payment_method, e.invoice_no, e.handler, e.decision_ref,
-             e.party_key, e.invoice_key, e.voucher_pages,
-             dec.k is not null as decision_known, to_char(dec.decided_on, 'YYYY-MM-DD') as decided_on,
-             coalesce(dec.decided_on <= e.date, false) as decided
-        from base e
-        left join rev on rev.reverses_id = e.id
-        left join accounts a on a.standard = e.account_standard and a.code = e.account_code
-        left join dec on dec.village_code = e.village_code and dec.k = e.decision_key and e.decision_key <> ''
-       where e.amount_fen + coalesce(rev.amount_fen, 0) > 0)`;
+         and e.date <= ${scope.asOf}::date and ${rows}
+         and e.amount_fen + coalesce(rev.amount_fen, 0) > 0)`;
 }
-
-/** The county-villages SQL made for each scope (so spendingCtes recognises it). */
-const COUNTY_VILLAGES = new WeakMap<RuleScope, SQL>();
-
-/** The villages of the counties of the scope's villages (peers for county-wide comparisons). */
-export const countyVillages = (scope: RuleScope): SQL => {
-  const made = sql`(select r.code from regions r where r.level = 'village'
-          and left(r.code, 6) in (select left(v, 6) from json_array_elements_text(${jsonParam(scope.villages)}) as v))`;
-  COUNTY_VILLAGES.set(scope, made);
-  return made;
-};
 
 /**
- * Computes the spending of every village of the counties of the scope's villages once into a
- * table the rules of a run then read instead of each recomputing it from the ledger. By default a
- * temporary table dropped at the end of the transaction `tx`; `persistent`: an unlogged table
- * that outlives it, so that several workers' transactions can read it (a check run drops it when
- * the county is done: dropPreparedSpending). Returns the scope with the table set.
+ * The CTEs a rule's query reads (`with ${spendingCtes(scope)} select …`): `spend` (spendingOf)
+ * for every village of the counties of the scope's villages, read from the ledger once and kept
+ * for all the rules of the statement, and the aggregates several rules share, each computed only
+ * if a query reads it:
+ * - `spend_monthly`: per village (`in_scope`), account and period (YYYY-MM; `month`: months since
+ *   year 0, to count in integers) the spending not covered by a prior decision (`undecided_fen`,
+ *   null when there is none) and all of it (`total_fen`), with the account's standard
+ *   (`account_standard`);
+ * - `spend_amounts`: per village and amount, how many expenses paid it (`n`, all accounts and
+ *   years): an amount paid once cannot be a repeat of anything.
  */
-export async function prepareSpending(tx: Executor, scope: RuleScope, table = 'check_run_spend', persistent = false): Promise<RuleScope> {
-  const plain: RuleScope = { region: scope.region, villages: scope.villages, asOf: scope.asOf };
-  await tx.execute(sql`drop table if exists ${sql.identifier(table)}`);
-  const counties = [...new Set(scope.villages.map((v) => v.slice(0, 6)))].sort();
-  await tx.execute(
-    sql`create ${persistent ? sql`unlogged` : sql`temporary`} table ${sql.identifier(table)} ${persistent ? sql`` : sql`on commit drop`} as
-          with ${spendingCtesOf(plain, { counties })} select * from spend`,
-  );
-  // Statistics for the planner from a small sample: the default (30,000 rows, every column with
-  // its text) took longer than filling the table.
-  await tx.execute(sql`set local default_statistics_target = 10`);
-  await tx.execute(sql`analyze ${sql.identifier(table)}`);
-  await tx.execute(sql`reset default_statistics_target`);
-  const [counts] = await queryRows<{ covered: unknown; total: unknown }>(
-    tx,
-    sql`select (select count(*) from ${countyVillages(plain)} c) as covered,
-               (select count(*) from regions r where r.level = 'village') as total`,
-  );
-  const covered = num(counts?.covered);
-  return {
-    ...scope,
-    prepared: { table, all: covered === num(counts?.total), scopeIsAll: covered === new Set(scope.villages).size, shared: new Map() },
-  };
+export function spendingCtes(scope: RuleScope): SQL {
+  return sql`${spendingOf(scope, { counties: countiesOf(scope) }, 'spend', true)},
+    spend_monthly as materialized (
+      select m.*, left(m.period, 4)::int * 12 + right(m.period, 2)::int - 1 as month
+        from (select s.village_code, s.in_scope, s.account_code, s.period, max(s.account_standard) as account_standard,
+                     sum(s.amount_fen) filter (where not s.decided) as undecided_fen, sum(s.amount_fen) as total_fen
+                from spend s
+               group by s.village_code, s.in_scope, s.account_code, s.period) m),
+    spend_amounts as materialized (
+      select s.village_code, s.amount_fen, count(*) as n from spend s group by s.village_code, s.amount_fen)`;
 }
 
-/** Drops a table prepareSpending made `persistent`. */
-export async function dropPreparedSpending(db: Executor, table: string): Promise<void> {
-  await db.execute(sql`drop table if exists ${sql.identifier(table)}`);
+/**
+ * CTEs `<name>_rev` and `<name>` (the columns of spendingCtes' `spend`) of a few published
+ * entries computed from the ledger whatever the scope: by id (a set of entry ids: rules that
+ * follow entries across villages and counties), or by month (village and period pairs).
+ */
+export const spendingOfEntries = (scope: RuleScope, ids: SQL, name: string): SQL => spendingOf(scope, { ids }, name, false);
+export const spendingOfMonths = (scope: RuleScope, months: { village: string; period: string }[], name: string): SQL =>
+  spendingOf(scope, { months: sql`(select * from json_to_recordset(${jsonParam(months)}) as m0(village text, period text))` }, name, false);
+
+/**
+ * `spend s` with the entry's texts (alias `e`: voucher_no, summary, counterparty, handler,
+ * invoice_no, decision_ref) and its account (alias `a`: name), looked up entry by entry (the
+ * primary key): for the few rows a rule reports, after its filters.
+ */
+export const withDetails = sql`spend s
+  cross join lateral (select x.voucher_no, x.summary, x.counterparty, x.handler, x.invoice_no, x.decision_ref
+                        from ledger_entries x where x.id = s.id offset 0) e
+  left join accounts a on a.standard = s.account_standard and a.code = s.account_code`;
+
+/** The evidence columns (EntryRow) of `withDetails`, and the account's name. */
+export const evidenceColumns = sql`s.id, s.village_code as "villageCode", e.voucher_no as "voucherNo", s.date, s.amount_fen as "amountFen"`;
+export const accountNameColumn = sql`coalesce(a.name, s.account_code) as "accountName"`;
+
+/** A query made a JSON array of its rows, as one column of a statement (dates come as YYYY-MM-DD, money as numbers). */
+const asJson = (query: SQL): SQL => sql`(select coalesce(json_agg(q), '[]'::json) from (${query}) q)`;
+
+/** The rows of a query as JSON objects named by its columns (as a rule's query reaches gather). */
+export async function queryJson(db: Executor, query: SQL): Promise<Record<string, unknown>[]> {
+  const [row] = await queryRows<{ rows: unknown }>(db, sql`select ${asJson(query)} as rows`);
+  return json<Record<string, unknown>[]>(row?.rows ?? []);
+}
+
+/**
+ * The rows of each query (null: nothing to look for) in ONE statement over the scope's spending:
+ * the county's ledger is read once for all the rules. Throws if any query fails.
+ */
+export async function queryRules(db: Executor, scope: RuleScope, queries: (SQL | null)[]): Promise<Record<string, unknown>[][]> {
+  const asked = queries.flatMap((q, i) => (q ? [{ q, i }] : []));
+  const out = queries.map((): Record<string, unknown>[] => []);
+  if (!asked.length) return out;
+  // The statement joins sets by hashing, never row by row: the planner knows a county's spending
+  // only from the ledger's statistics, and where these have not seen the county yet (published
+  // since the last analyze) it would take it for a row or two and join it row by row — minutes
+  // instead of a second. Lookups by key (an entry by id, a village's decisions) are subqueries
+  // and lateral joins, which this leaves alone; a rule's query reads a large table through an
+  // index with `= any(array(…))`, not by joining it.
+  await db.execute(sql`set local enable_nestloop = off`);
+  try {
+    const [row] = await queryRows<Record<string, unknown>>(
+      db,
+      sql`with ${spendingCtes(scope)} select ${sql.join(
+        asked.map(({ q, i }) => sql`${asJson(q)} as ${sql.identifier(`r${i}`)}`),
+        sql`, `,
+      )}`,
+    );
+    for (const { i } of asked) out[i] = json<Record<string, unknown>[]>(row?.[`r${i}`] ?? []);
+  } finally {
+    await db.execute(sql`set local enable_nestloop = on`).catch(() => {});
+  }
+  return out;
+}
+
+/**
+ * The settings of a check run's transaction (they end with it). The statement hashes and sorts a
+ * county's spending (tens of thousands of rows): with the default 4 MB it spills to disk. JIT
+ * compiling its plan would take longer than running it. A county is read through the index on
+ * village codes: the default random_page_cost (4, for spinning disks) makes the planner scan the
+ * whole ledger instead once a county is a sizeable part of it (measured: 108 ms for the whole
+ * ledger against 39 ms through the index for a fifth of it).
+ */
+export async function useCheckSettings(tx: Executor): Promise<void> {
+  await tx.execute(sql`set local work_mem = '64MB'`);
+  await tx.execute(sql`set local jit = off`);
+  await tx.execute(sql`set local random_page_cost = 1.1`);
+}
+
+/** The tables the rules' queries read. */
+const RULE_TABLES = ['ledger_entries', 'decisions', 'entry_vouchers', 'shared_keys', 'officials', 'publications', 'regions', 'accounts'];
+
+/**
+ * Statistics for the tables the rules read, where there are none yet (never analyzed: the
+ * embedded database has no autovacuum, and PostgreSQL analyzes a table only after enough writes).
+ * Returns the tables analyzed.
+ */
+export async function ensureStatistics(db: Executor): Promise<string[]> {
+  const never = (
+    await queryRows<{ name: string }>(
+      db,
+      sql`select c.relname as name from pg_class c join pg_namespace n on n.oid = c.relnamespace and n.nspname = current_schema()
+           where c.relkind = 'r' and c.reltuples < 0 and c.relname in (select json_array_elements_text(${jsonParam(RULE_TABLES)}))`,
+    )
+  ).map((r) => r.name);
+  for (const name of never) await db.execute(sql`analyze ${sql.identifier(name)}`);
+  return never.sort();
+}
+
+/** One rule's input over a scope, as a check run gathers it (tests, tools). */
+export async function gatherInput<P, I>(
+  db: Executor,
+  rule: Rule<never, I> | { query: Rule['query']; gather?: Rule['gather'] },
+  scope: RuleScope,
+  params: ParamsByRegion<P>,
+): Promise<I> {
+  const query = rule.query(scope, params as never);
+  const [rows] = await db.transaction((tx) => queryRules(tx, scope, [query]));
+  return (rule.gather ? await rule.gather(db, rows!, scope, params as never) : rows) as I;
 }
 
 /** Numbers from the database: bigint and numeric arrive as strings on postgres.js. */
@@ -304,8 +362,13 @@ export function sameInputs<A extends object, B, C, T>(fn: (a: A, b: B, c: C) => 
 /** Whether an account is one of a list, or a sub-account of one ("513" covers "51301"). */
 export const inAccounts = (account: string, list: readonly string[]): boolean => list.some((a) => account.startsWith(a));
 
-/** Marks gatherMonthlyTotals' default: the scope's villages. */
-const SCOPE_DEFAULT = sql``;
+/** The accounts every list names: a rule may leave them out in SQL (evaluate applies each village's own list). */
+export const inEveryList = (lists: readonly (readonly string[])[]): string[] =>
+  lists.length ? lists[0]!.filter((a) => lists.every((l) => l.includes(a))) : [];
+
+/** SQL: an account column is none of the accounts nor a sub-account of one (inAccounts in SQL). */
+export const notInAccountsSql = (column: SQL, list: readonly string[]): SQL =>
+  list.length ? sql`not (${sql.join(list.map((a) => sql`${column} like ${`${a}%`}`), sql` or `)})` : sql`true`;
 
 /** A village's undecided spending in one account and month (peer-outlier and history-spike compare these). */
 export interface MonthlyTotal {
@@ -319,73 +382,61 @@ export interface MonthlyTotal {
 export const monthlyKey = (t: { villageCode: string; account: string; period: string }) => `${t.villageCode}|${t.account}|${t.period}`;
 
 /**
- * The monthly totals per village and account of the scope's spending not covered by a decision,
- * and the entries behind the totals that `pick` singles out (so evidence is fetched only for
- * those). Shared by the rules that compare monthly totals.
+ * Monthly totals from rows of parallel arrays: `villages` (or one `villageCode`), `periods` (or
+ * one `period`) and `totals`, with the row's `account` and `accountName`.
  */
-export async function gatherMonthlyTotals(
+export function monthlyTotalsOf(rows: Record<string, unknown>[]): MonthlyTotal[] {
+  return rows.flatMap((r) => {
+    const totals = json<unknown[]>(r.totals);
+    const villages = r.villages === undefined ? null : json<string[]>(r.villages);
+    const periods = r.periods === undefined ? null : json<string[]>(r.periods);
+    return totals.map((total, i) => ({
+      villageCode: String(villages ? villages[i] : r.villageCode),
+      account: String(r.account),
+      accountName: String(r.accountName),
+      period: String(periods ? periods[i] : r.period),
+      totalFen: num(total),
+    }));
+  });
+}
+
+/** The undecided entries behind some monthly totals, by monthlyKey (the evidence of the few that stand out). */
+export async function monthlyEntries(
   db: Executor,
   scope: RuleScope,
-  pick: (totals: MonthlyTotal[]) => { villageCode: string; account: string; period: string }[],
-  /** The villages whose totals are gathered (default: the scope's; peer comparisons pass the whole county). */
-  totalsOver: SQL = SCOPE_DEFAULT,
-): Promise<{ totals: MonthlyTotal[]; entries: Record<string, EntryRow[]> }> {
-  const read = async (villages: SQL) =>
-    (
-      await queryRows<Record<string, unknown>>(
-        db,
-        // No order: the rules group the totals themselves (sorting 150,000 groups of a county
-        // took as long as summing them).
-        sql`with ${spendingCtes(scope, villages)}
-          select s.village_code, s.account_code as account, max(s.account_name) as account_name, s.period, sum(s.amount_fen) as total_fen
-            from spend s
-           where not s.decided
-           group by s.village_code, s.account_code, s.period`,
-      )
-    ).map(
-      (r): MonthlyTotal => ({
-        villageCode: String(r.village_code),
-        account: String(r.account),
-        accountName: String(r.account_name),
-        period: String(r.period),
-        totalFen: num(r.total_fen),
-      }),
-    );
-  // In a run the prepared table holds the scope's whole counties: their totals are read once per
-  // transaction for every rule that asks (a rule keeps the villages it compares; an incremental
-  // run's villages are a part of their counties).
-  const prepared = scope.prepared;
-  let totals: MonthlyTotal[];
-  if (prepared) {
-    let once = prepared.shared.get('monthly-totals') as Promise<MonthlyTotal[]> | undefined;
-    if (!once) prepared.shared.set('monthly-totals', (once = read(countyVillages(scope))));
-    totals = await once;
-  } else totals = await read(totalsOver === SCOPE_DEFAULT ? scopeVillages(scope) : totalsOver);
-  const candidates = pick(totals).map((t) => ({ village: t.villageCode, account: t.account, period: t.period }));
+  totals: { villageCode: string; account: string; period: string }[],
+): Promise<Record<string, EntryRow[]>> {
   const entries: Record<string, EntryRow[]> = {};
-  if (candidates.length) {
-    const found = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select c.village, c.account, c.period,
-               json_agg(json_build_object('id', s.id, 'villageCode', s.village_code, 'voucherNo', s.voucher_no,
-                                          'date', s.date, 'amountFen', s.amount_fen) order by s.date, s.voucher_no) as entries
-          from json_to_recordset(${jsonParam(candidates)}) as c(village text, account text, period text)
-          join spend s on s.village_code = c.village and s.account_code = c.account and s.period = c.period
-         where not s.decided
-         group by c.village, c.account, c.period`,
-    );
-    for (const f of found) {
-      entries[monthlyKey({ villageCode: String(f.village), account: String(f.account), period: String(f.period) })] = json<Record<string, unknown>[]>(
-        f.entries,
-      ).map((e) => ({
-        id: String(e.id),
-        villageCode: String(e.villageCode),
-        voucherNo: String(e.voucherNo),
-        date: String(e.date),
-        amountFen: num(e.amountFen),
-      }));
-    }
+  if (!totals.length) return entries;
+  const months = [...new Map(totals.map((t) => [`${t.villageCode}|${t.period}`, { village: t.villageCode, period: t.period }])).values()];
+  const wanted = new Set(totals.map(monthlyKey));
+  const rows = await queryJson(
+    db,
+    sql`with ${spendingOfMonths(scope, months, 'spend')}
+      select s.account_code as account, s.period, ${evidenceColumns}
+        from ${withDetails}
+       where not s.decided`,
+  );
+  for (const r of rows) {
+    const key = monthlyKey({ villageCode: String(r.villageCode), account: String(r.account), period: String(r.period) });
+    if (!wanted.has(key)) continue;
+    (entries[key] ??= []).push({
+      id: String(r.id),
+      villageCode: String(r.villageCode),
+      voucherNo: String(r.voucherNo),
+      date: String(r.date),
+      amountFen: num(r.amountFen),
+    });
   }
-  return { totals, entries };
+  for (const list of Object.values(entries)) list.sort(byDate);
+  return entries;
+}
+
+/** SQL: the first digit of a positive integer (1–9), by comparisons rather than through text. */
+export function firstDigitSql(expr: SQL): SQL {
+  const powers = Array.from({ length: 18 }, (_, i) => 10n ** BigInt(i + 1));
+  return sql`(${expr} / case ${sql.join(
+    powers.map((p) => sql`when ${expr} < ${sql.raw(String(p))} then ${sql.raw(String(p / 10n))}`),
+    sql` `,
+  )} else 1000000000000000000 end)`;
 }

@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
-import { addDays, byDate, evidence, num, paramsFor, queryRows, quote, spendingCtes, villageParams, yuan, type EntryRow } from './lib.ts';
+import { accountNameColumn, addDays, byDate, evidence, evidenceColumns, paramsFor, quote, villageParams, withDetails, yuan, type EntryRow } from './lib.ts';
 
 export const params = z.object({
   /** Days after the entry's date before a missing voucher is raised. */
@@ -29,28 +29,13 @@ export const rule = defineRule({
     '《中华人民共和国会计法》第十四条（会计凭证包括原始凭证和记账凭证，办理经济业务事项必须取得原始凭证）；《农村集体经济组织会计制度》关于原始凭证的规定',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     const minGrace = Math.min(...villageParams(byRegion, scope, DEFAULTS).map((p) => p.graceDays));
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.summary, s.account_name
-          from spend s
-         where s.date::date <= ${addDays(scope.asOf, -minGrace)}::date
-           and s.voucher_pages = 0
-         order by s.village_code, s.date, s.voucher_no`,
-    );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      summary: String(r.summary),
-      accountName: String(r.account_name),
-    }));
+    return sql`select ${evidenceColumns}, e.summary, ${accountNameColumn}
+                 from ${withDetails}
+                where s.in_scope and s.voucher_pages = 0 and s.date <= ${addDays(scope.asOf, -minGrace)}::date`;
   },
-  evaluate(rows, byRegion, scope) {
+  evaluate(rows: Row[], byRegion, scope) {
     const findings: Finding[] = [];
     for (const r of [...rows].sort(byDate)) {
       const { graceDays } = paramsFor(byRegion, r.villageCode, DEFAULTS);

@@ -8,13 +8,12 @@ import {
   cmp,
   daysBetween,
   evidence,
+  evidenceColumns,
   groupBy,
-  num,
   paramsFor,
   percent,
-  queryRows,
-  spendingCtes,
   villageParams,
+  withDetails,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -68,29 +67,15 @@ export const rule = defineRule({
   basis: '《中国共产党农村基层组织工作条例》第十九条“四议两公开”；审计实务中的临界值测试（金额集中于审批标准线下方提示规避审批）',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     const all = villageParams(byRegion, scope, DEFAULTS);
     const lo = Math.min(...all.map(bandFloor));
     const hi = Math.max(...all.map((p) => p.majorFen));
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.summary, s.counterparty
-          from spend s
-         where s.amount_fen >= ${lo} and s.amount_fen < ${hi}
-         order by s.village_code, s.date, s.voucher_no`,
-    );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      summary: String(r.summary),
-      counterparty: r.counterparty === null ? null : String(r.counterparty),
-    }));
+    return sql`select ${evidenceColumns}, e.summary, e.counterparty
+                 from ${withDetails}
+                where s.in_scope and s.amount_fen >= ${lo} and s.amount_fen < ${hi}`;
   },
-  evaluate(rows, byRegion) {
+  evaluate(rows: Row[], byRegion) {
     const byVillage = groupBy(rows, (r) => r.villageCode);
     const findings: Finding[] = [];
     for (const villageCode of [...byVillage.keys()].sort(cmp)) {

@@ -4,21 +4,25 @@
 // 四议两公开) and fixed cadre pay are left out, peers are the villages that spent in the account
 // that month, and an excess over the peers' median below the materiality level is not reported.
 import { median, medianAbsoluteDeviation } from 'simple-statistics';
+import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
 import {
   byDate,
   cmp,
   countyOf,
-  countyVillages,
   evidence,
-  gatherMonthlyTotals,
   groupBy,
   inAccounts,
+  inEveryList,
+  monthlyEntries,
   monthlyKey,
+  monthlyTotalsOf,
+  notInAccountsSql,
   paramsFor,
-  sameInputs,
   round,
+  sameInputs,
+  villageParams,
   yuan,
   type EntryRow,
   type MonthlyTotal,
@@ -41,7 +45,7 @@ const DEFAULTS = params.parse({});
 export type Total = MonthlyTotal;
 
 export interface Input {
-  /** Monthly totals of every village of the counties in scope (the peers included). */
+  /** Monthly totals of the cells (county, account, month) where a village of the scope may stand out, every village of the county. */
   totals: Total[];
   /** The entries behind the candidate months, by `${village}|${account}|${period}`. */
   entries: Record<string, EntryRow[]>;
@@ -124,9 +128,30 @@ export const rule = defineRule({
     '审计分析性复核程序（《中国注册会计师审计准则第1313号——分析程序》）；Iglewicz & Hoaglin 修正 z 值离群检验；《农村集体经济组织财务制度》关于支出控制的规定',
   severity: 'medium',
   params,
-    // Totals of every village of the county: the peers are there even when the scope is one village.
-  gather: (db, scope, byRegion) =>
-    gatherMonthlyTotals(db, scope, (totals) => peerOutliersOnce(totals, byRegion, scope).map((o) => o.total), countyVillages(scope)),
+  query(scope, byRegion) {
+    const all = villageParams(byRegion, scope, DEFAULTS);
+    // The cells (county, account, month) where a village of the scope spent at least the
+    // materiality level without a decision (a month below it cannot exceed its peers' median by
+    // that much), with every positive total of the cell: the peers are the county's villages,
+    // in scope or not.
+    return sql`with cells as (
+          select distinct left(m.village_code, 6) as county, m.account_code, m.period
+            from spend_monthly m
+           where m.in_scope and m.undecided_fen >= ${Math.min(...all.map((p) => p.minExcessFen))}
+             and ${notInAccountsSql(sql`m.account_code`, inEveryList(all.map((p) => p.excludeAccounts)))})
+        select c.account_code as account, c.period, max(coalesce(a.name, m.account_code)) as "accountName",
+               array_agg(m.village_code order by m.village_code) as villages, array_agg(m.undecided_fen order by m.village_code) as totals
+          from cells c
+          join spend_monthly m on left(m.village_code, 6) = c.county and m.account_code = c.account_code and m.period = c.period
+          left join accounts a on a.standard = m.account_standard and a.code = m.account_code
+         where m.undecided_fen > 0
+         group by c.county, c.account_code, c.period
+        having count(*) > ${Math.min(...all.map((p) => p.minPeers))}`;
+  },
+  async gather(db, rows, scope, byRegion) {
+    const totals = monthlyTotalsOf(rows);
+    return { totals, entries: await monthlyEntries(db, scope, peerOutliersOnce(totals, byRegion, scope).map((o) => o.total)) };
+  },
   evaluate(input, byRegion, scope) {
     return peerOutliersOnce(input.totals, byRegion, scope).map((o): Finding => {
       const t = o.total;

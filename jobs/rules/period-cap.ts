@@ -13,8 +13,6 @@ import {
   jsonParam,
   num,
   paramsFor,
-  queryRows,
-  spendingCtes,
   villageParams,
   yuan,
   type EntryRow,
@@ -61,7 +59,7 @@ export const rule = defineRule({
   basis: '《农村集体经济组织财务制度》关于非生产性开支实行预算控制、从严从紧的规定；各地村级非生产性开支限额管理办法；中央八项规定精神',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     const loosest = new Map<string, { account: string; kind: Kind; cap: number }>();
     for (const p of villageParams(byRegion, scope, DEFAULTS)) {
       for (const [account, c] of Object.entries(p.caps)) {
@@ -74,39 +72,43 @@ export const rule = defineRule({
         }
       }
     }
-    if (!loosest.size) return [];
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)},
-        caps as (select * from json_to_recordset(${jsonParam([...loosest.values()])}) as c(account text, kind text, cap bigint)),
-        grouped as (
-          select s.village_code, c.account, c.kind, case when c.kind = 'year' then s.year::text else s.period end as period,
-                 max(c.cap) as cap, sum(s.amount_fen) as total_fen,
-                 max(case when s.account_code = c.account then s.account_name end) as account_name,
-                 json_agg(json_build_object('id', s.id, 'villageCode', s.village_code, 'voucherNo', s.voucher_no,
-                                            'date', s.date, 'amountFen', s.amount_fen) order by s.date, s.voucher_no) as entries
-            from spend s join caps c on s.account_code like c.account || '%'
-           group by s.village_code, c.account, c.kind, case when c.kind = 'year' then s.year::text else s.period end)
-        select g.* from grouped g
-         where g.total_fen > g.cap
-         order by g.village_code, g.account, g.kind, g.period`,
+    if (!loosest.size) return null;
+    const caps = [...loosest.values()];
+    // The expenses of the capped accounts (a few of the ledger), each counted for every cap of its account.
+    const anyCapped = sql.join(
+      [...new Set(caps.map((c) => c.account))].map((a) => sql`s.account_code like ${`${a}%`}`),
+      sql` or `,
     );
-    return rows.map((r): Group => ({
-      villageCode: String(r.village_code),
+    return sql`with caps as (select * from json_to_recordset(${jsonParam(caps)}) as c(account text, kind text, cap bigint)),
+        capped as (
+          select s.id, s.village_code, s.account_standard, s.account_code, s.date, s.amount_fen, c.account, c.kind, c.cap,
+                 case when c.kind = 'year' then left(s.period, 4) else s.period end as period
+            from spend s join caps c on s.account_code like c.account || '%'
+           where s.in_scope and (${anyCapped})),
+        high as (
+          select c.village_code, c.account, c.kind, c.period, sum(c.amount_fen) as total_fen
+            from capped c
+           group by c.village_code, c.account, c.kind, c.period
+          having sum(c.amount_fen) > max(c.cap))
+        select h.village_code as "villageCode", h.account, h.kind, h.period, h.total_fen as "totalFen",
+               max(case when c.account_code = c.account then coalesce(a.name, c.account_code) end) as "accountName",
+               json_agg(json_build_object('id', c.id, 'villageCode', c.village_code, 'date', c.date, 'amountFen', c.amount_fen,
+                                          'voucherNo', (select x.voucher_no from ledger_entries x where x.id = c.id))) as entries
+          from high h
+          join capped c on c.village_code = h.village_code and c.account = h.account and c.kind = h.kind and c.period = h.period
+          left join accounts a on a.standard = c.account_standard and a.code = c.account_code
+         group by h.village_code, h.account, h.kind, h.period, h.total_fen`;
+  },
+  gather: async (_db, rows) =>
+    rows.map((r): Group => ({
+      villageCode: String(r.villageCode),
       account: String(r.account),
-      accountName: r.account_name ? String(r.account_name) : accountName(String(r.account)),
+      accountName: r.accountName ? String(r.accountName) : accountName(String(r.account)),
       kind: r.kind === 'month' ? 'month' : 'year',
       period: String(r.period),
-      totalFen: num(r.total_fen),
-      entries: json<Record<string, unknown>[]>(r.entries).map((e) => ({
-        id: String(e.id),
-        villageCode: String(e.villageCode),
-        voucherNo: String(e.voucherNo),
-        date: String(e.date),
-        amountFen: num(e.amountFen),
-      })),
-    }));
-  },
+      totalFen: num(r.totalFen),
+      entries: json<EntryRow[]>(r.entries),
+    })),
   evaluate(groups, byRegion) {
     const findings: Finding[] = [];
     const sorted = [...groups].sort(

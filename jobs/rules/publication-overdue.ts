@@ -4,7 +4,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
-import { byDate, cmp, daysBetween, evidence, num, paramsFor, queryRows, scopeVillages, type EntryRow } from './lib.ts';
+import { byDate, cmp, daysBetween, evidence, paramsFor, pgTextArray, type EntryRow } from './lib.ts';
 
 export const params = z.object({
   /** A period is due by the end of this day of the next month (China time). */
@@ -61,42 +61,24 @@ export const rule = defineRule({
     '《中华人民共和国村民委员会组织法》第三十条（村务公开，财务收支情况至少每月公布一次）；《农村集体经济组织财务制度》关于财务公开的规定；《中国共产党农村基层组织工作条例》“两公开”',
   severity: 'medium',
   params,
-  async gather(db, scope) {
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with v as (select r.code, r.name from regions r where r.code in ${scopeVillages(scope)}),
+  query(scope) {
+    return sql`with v as (select r.code, r.name from regions r where r.code = any (${pgTextArray(scope.villages)})),
         onboard as (
           select v.code from v
            where exists (select 1 from ledger_entries e where e.village_code = v.code and e.date <= ${scope.asOf}::date)
               or exists (select 1 from publications p where p.village_code = v.code))
-        select v.code, v.name,
+        select v.code as "villageCode", v.name as "villageName",
                coalesce((select json_agg(json_build_object('period', p.period,
                                  'publishedAt', floor(extract(epoch from p.published_at) * 1000)::bigint) order by p.period)
                            from publications p where p.village_code = v.code), '[]'::json) as publications,
                coalesce((select json_agg(json_build_object('id', e.id, 'villageCode', e.village_code, 'voucherNo', e.voucher_no,
-                                 'date', to_char(e.date, 'YYYY-MM-DD'), 'amountFen', e.amount_fen, 'period', e.period)
+                                 'date', e.date, 'amountFen', e.amount_fen, 'period', e.period)
                                  order by e.date, e.voucher_no)
                            from ledger_entries e
                           where e.village_code = v.code and e.status = 'draft' and e.date <= ${scope.asOf}::date), '[]'::json) as drafts
-          from v join onboard o on o.code = v.code
-         order by v.code`,
-    );
-    const parse = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as Record<string, unknown>[]) : (v as Record<string, unknown>[]));
-    return rows.map((r): VillageState => ({
-      villageCode: String(r.code),
-      villageName: String(r.name),
-      publications: parse(r.publications).map((p) => ({ period: String(p.period), publishedAt: num(p.publishedAt) })),
-      drafts: parse(r.drafts).map((e) => ({
-        id: String(e.id),
-        villageCode: String(e.villageCode),
-        voucherNo: String(e.voucherNo),
-        date: String(e.date),
-        amountFen: num(e.amountFen),
-        period: String(e.period),
-      })),
-    }));
+          from v join onboard o on o.code = v.code`;
   },
-  evaluate(villages, byRegion, scope) {
+  evaluate(villages: VillageState[], byRegion, scope) {
     const findings: Finding[] = [];
     for (const v of [...villages].sort((a, b) => cmp(a.villageCode, b.villageCode))) {
       const { deadlineDay } = paramsFor(byRegion, v.villageCode, DEFAULTS);

@@ -6,20 +6,24 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
 import {
+  accountNameColumn,
   byDate,
   cmp,
   evidence,
+  evidenceColumns,
   groupBy,
   inAccounts,
-  jsonParam,
-  num,
+  inEveryList,
+  json,
+  notInAccountsSql,
   paramsFor,
   partyKey,
   partyKeySql,
-  queryRows,
+  pgTextArray,
   quote,
   scopeVillages,
-  spendingCtes,
+  villageParams,
+  withDetails,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -85,62 +89,51 @@ export const rule = defineRule({
     '《中国共产党农村基层组织工作条例》及《农村基层干部廉洁履行职责若干规定（试行）》（禁止利用职权为本人、亲属谋取利益，不得违规插手工程项目和采购）；《农村集体经济组织财务制度》关于关联交易回避的规定；《中华人民共和国村民委员会组织法》第二十八条（村务监督）',
   severity: 'high',
   params,
-  async gather(db, scope) {
+  query(scope, byRegion) {
     // The village's officials, and whoever handles its entries (经办人, the accountant above all).
-    // Handlers are few per village: take them distinct first, normalise names after.
-    // (Village by village through the index on (village_code, handler), not a scan of the ledger:
-    // `offset 0` keeps the lookup per village.)
-    const handlers = sql`select distinct v.code as village_code, h.handler from ${scopeVillages(scope)} as v(code)
-             cross join lateral (select e.handler from ledger_entries e
-                                  where e.village_code = v.code and e.status = 'published' and e.handler is not null offset 0) h`;
-    const people = await queryRows<Record<string, unknown>>(
-      db,
-      // The scope's officials only, their names normalised once (not every official's in the
-      // database for each county).
-      sql`with h as materialized (${handlers}),
-          o as materialized (
-            select o.village_code, o.name, o.post, o.position, ${partyKeySql(sql`o.name`)} as k
-              from officials o where o.village_code in ${scopeVillages(scope)})
-          select x.village_code, x.name, x.post from (
-            select o.village_code, o.name, o.post, o.position as rank from o
-            union
-            select h.village_code, h.handler, '经办人', 1000000
-              from h
-             where ${partyKeySql(sql`h.handler`)} <> ''
-               and not exists (select 1 from o where o.village_code = h.village_code and o.k = ${partyKeySql(sql`h.handler`)})) x
-          order by x.village_code, x.rank, x.name`,
-    );
-    const persons = people.map((p): Person => ({ villageCode: String(p.village_code), name: String(p.name), post: String(p.post) }));
-    // Pre-filter: payments whose counterparty begins with the name of one of them (the names
-    // as partyKey makes them, passed in: the ledger's handlers are not read twice; each
-    // counterparty's key is stored on its entry).
-    const names = [...new Map(persons.map((p) => [`${p.villageCode}|${partyKey(p.name)}`, { v: p.villageCode, n: partyKey(p.name) }])).values()].filter(
-      (x) => x.n !== '',
-    );
-    if (!names.length) return { entries: [], people: persons };
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)},
-        names as materialized (select * from json_to_recordset(${jsonParam(names)}) as n(v text, n text))
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code, s.account_name, s.summary, s.counterparty, s.handler
-          from spend s
-         where s.counterparty is not null
-           and exists (select 1 from names n where n.v = s.village_code and strpos(s.party_key, n.n) = 1)
-         order by s.village_code, s.date, s.voucher_no`,
-    );
-    const entries = rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      accountCode: String(r.account_code),
-      accountName: String(r.account_name),
-      summary: String(r.summary),
-      counterparty: String(r.counterparty),
-      handler: r.handler === null ? null : String(r.handler),
-    }));
-    return { entries, people: persons };
+    // Handlers are few per village: each village's distinct handlers are read by skipping
+    // through the index on (village_code, handler), one probe per handler, not the ledger.
+    // Payments are kept whose counterparty begins with one of their names (as partyKey makes
+    // them; each counterparty's key is stored on its entry), with the people of the village.
+    return sql`with recursive handlers as (
+          select v.code as village_code,
+                 (select min(x.handler) from ledger_entries x
+                   where x.village_code = v.code and x.status = 'published' and x.handler is not null) as handler
+            from ${scopeVillages(scope)} as v(code)
+          union all
+          select h.village_code,
+                 (select min(x.handler) from ledger_entries x
+                   where x.village_code = h.village_code and x.status = 'published' and x.handler is not null and x.handler > h.handler)
+            from handlers h where h.handler is not null),
+        officials_of as (
+          select o.village_code, o.name, o.post, o.position, ${partyKeySql(sql`o.name`)} as k
+            from officials o where o.village_code = any (${pgTextArray(scope.villages)})),
+        people as (
+          select o.village_code, o.name, o.post, o.position as rank, o.k from officials_of o
+          union
+          select h.village_code, h.handler, '经办人', 1000000, ${partyKeySql(sql`h.handler`)}
+            from handlers h
+           where h.handler is not null and ${partyKeySql(sql`h.handler`)} <> ''
+             and not exists (select 1 from officials_of o where o.village_code = h.village_code and o.k = ${partyKeySql(sql`h.handler`)})),
+        paid as (
+          select ${evidenceColumns}, s.account_code as "accountCode", ${accountNameColumn}, e.summary, e.counterparty, e.handler
+            from ${withDetails}
+           where s.in_scope and s.party_key is not null
+             and ${notInAccountsSql(sql`s.account_code`, inEveryList(villageParams(byRegion, scope, DEFAULTS).map((p) => p.exemptAccounts)))}
+             and exists (select 1 from people p where p.village_code = s.village_code and p.k <> '' and strpos(s.party_key, p.k) = 1))
+        select paid.*,
+               (select json_agg(json_build_object('villageCode', p.village_code, 'name', p.name, 'post', p.post) order by p.rank, p.name)
+                  from people p where p.village_code = paid."villageCode") as people
+          from paid`;
+  },
+  async gather(_db, rows) {
+    // Each row carries the people of its village.
+    const people = new Map<string, Person[]>();
+    const entries = rows.map(({ people: list, ...entry }) => {
+      people.set(String(entry.villageCode), json<Person[]>(list ?? []));
+      return entry as unknown as Row;
+    });
+    return { entries, people: [...people.values()].flat() };
   },
   evaluate(input, byRegion) {
     const byVillage = groupBy(input.people, (p) => p.villageCode);

@@ -9,15 +9,14 @@ import {
   byDate,
   cmp,
   evidence,
+  evidenceColumns,
   groupBy,
   inAccounts,
-  num,
+  jsonParam,
   paramsFor,
   percent,
-  queryRows,
   round,
-  spendingCtes,
-  villageParams,
+  withDetails,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -42,7 +41,7 @@ export interface Row extends EntryRow {
 }
 
 export interface Input {
-  /** The counted expenses of the scope's villages (amount ≥ the loosest minimum), by village and year. */
+  /** The counted expenses of the village-years whose round share may be too high (by each village's settings). */
   entries: Row[];
 }
 
@@ -58,28 +57,32 @@ export const rule = defineRule({
     '审计数字分析中的整数（舍入）检验（Nigrini, Forensic Analytics：round-number test）；《中华人民共和国会计法》第十四条（原始凭证应真实）',
   severity: 'low',
   params,
-  async gather(db, scope, byRegion) {
-    const all = villageParams(byRegion, scope, DEFAULTS);
-    const minAmount = Math.min(...all.map((p) => p.minAmountFen));
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code
-          from spend s
-         where s.amount_fen >= ${minAmount} and not s.decided
-         order by s.village_code, s.date, s.voucher_no`,
-    );
-    return {
-      entries: rows.map((r): Row => ({
-        id: String(r.id),
-        villageCode: String(r.village_code),
-        voucherNo: String(r.voucher_no),
-        date: String(r.date),
-        amountFen: num(r.amount_fen),
-        accountCode: String(r.account_code),
-      })),
-    };
+  query(scope, byRegion) {
+    // Each village's counted expenses, with its own settings; the village-years whose share of
+    // round amounts exceeds the threshold (a hair below it, so that no rounding in SQL can hide
+    // one) come back with all of their counted expenses for evaluate to judge again.
+    const settings = scope.villages.map((village) => {
+      const p = paramsFor(byRegion, village, DEFAULTS);
+      return { village, minAmount: p.minAmountFen, unit: p.unitFen, exclude: p.excludeAccounts.map((a) => `${a}%`), share: p.share, minCount: p.minCount };
+    });
+    return sql`with p as (
+          select * from json_to_recordset(${jsonParam(settings)})
+                     as p(village text, "minAmount" bigint, unit bigint, exclude text[], share float8, "minCount" int)),
+        counted as (
+          select s.id, s.village_code, left(s.period, 4) as year, s.amount_fen % p.unit = 0 as round
+            from spend s join p on p.village = s.village_code
+           where s.in_scope and not s.decided and s.amount_fen >= ${Math.min(...settings.map((p) => p.minAmount))}
+             and s.amount_fen >= p."minAmount" and not (s.account_code like any (p.exclude))),
+        high as (
+          select c.village_code, c.year
+            from counted c join p on p.village = c.village_code
+           group by c.village_code, c.year
+          having count(*) >= max(p."minCount") and count(*) filter (where c.round) > max(p.share) * count(*) - 1e-9)
+        select ${evidenceColumns}, s.account_code as "accountCode"
+          from ${withDetails}
+         where s.id in (select c.id from counted c join high o on o.village_code = c.village_code and o.year = c.year)`;
   },
+  gather: async (_db, rows) => ({ entries: rows as unknown as Row[] }),
   evaluate(input, byRegion) {
     const groups = groupBy(input.entries, (e) => `${e.villageCode}|${e.date.slice(0, 4)}`);
     const findings: Finding[] = [];

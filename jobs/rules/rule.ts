@@ -1,7 +1,10 @@
 // What a check rule is. Each rule lives in jobs/rules/<rule-id>.ts: its identity, its
-// parameters (a zod schema whose defaults are the product's), set-based SQL that gathers its
-// input (`gather`), and a pure `evaluate` that turns that input into findings. Keeping the two
-// apart lets the evaluation be tested from tables of cases without a database.
+// parameters (a zod schema whose defaults are the product's), one set-based SQL query that
+// gathers its input (`query`, read together with the other rules' queries in one statement per
+// county: lib.ts queryRules), an optional `gather` that looks up what a few of the query's rows
+// point to, and a pure `evaluate` that turns the input into findings. Keeping them apart lets the
+// evaluation be tested from tables of cases without a database.
+import type { SQL } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { Executor } from '../../db/client.ts';
 
@@ -44,21 +47,8 @@ export interface RuleScope {
   villages: string[];
   /** Entries dated on or before this day count (YYYY-MM-DD); publication-overdue judges deadlines at it. */
   asOf: string;
-  /** Set by a check run: the run's spending computed once into a table (see lib.ts prepareSpending). */
-  prepared?: PreparedSpending;
-}
-
-/** The spending of every village of the counties of the scope's villages, prepared once per run. */
-export interface PreparedSpending {
-  /** The table: the columns of lib.ts spendingCtes' `spend`. */
-  table: string;
-  /** The table holds every village of the database (so cross-village rules need look nowhere else). */
-  all: boolean;
-  /** The table holds exactly the scope's villages (a run over whole counties). */
-  scopeIsAll: boolean;
-  /** Reads of the table that several rules make alike, kept for the transaction (e.g. the
-   * monthly totals history-spike and peer-outlier compare). */
-  shared: Map<string, Promise<unknown>>;
+  /** The villages are every village of their counties (a full run): a rule's peers are all in scope. */
+  wholeCounties?: boolean;
 }
 
 /** Effective parameters of every village, township and county in scope (inheritance already applied). */
@@ -74,8 +64,20 @@ export interface Rule<P extends z.ZodType = z.ZodType, I = unknown> {
   severity: Severity;
   /** Parameters; `params.parse({})` gives the defaults. */
   params: P;
-  /** Set-based SQL gathering the rule's input for the scope (no row loops in Node). */
-  gather(db: Executor, scope: RuleScope, params: ParamsByRegion<z.infer<P>>): Promise<I>;
+  /**
+   * The rule's input as one set-based SELECT. It may read the CTEs of lib.ts spendingCtes —
+   * `spend`, the published spending of every village of the counties of the scope's villages as
+   * of asOf (`in_scope` marks the scope's own), and the aggregates over it — and any table.
+   * Its rows reach `gather` as JSON objects named by the columns (quote camelCase aliases).
+   * Select little: what evaluate needs of the candidates, not the ledger. Null: nothing to look
+   * for (e.g. no cap set anywhere in scope).
+   */
+  query(scope: RuleScope, params: ParamsByRegion<z.infer<P>>): SQL | null;
+  /**
+   * The query's rows → evaluate's input, looking up by key what a few rows point to (the entries
+   * behind a month that stands out). Without it the rows are the input.
+   */
+  gather?(db: Executor, rows: Record<string, unknown>[], scope: RuleScope, params: ParamsByRegion<z.infer<P>>): Promise<I>;
   /** Pure: the gathered input and the parameters → findings. */
   evaluate(input: I, params: ParamsByRegion<z.infer<P>>, scope: RuleScope): Finding[];
 }

@@ -5,17 +5,16 @@ import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
 import {
   ACCOUNT_CODE,
+  accountNameColumn,
   byDate,
   evidence,
-  jsonParam,
+  evidenceColumns,
   paramsFor,
-  queryRows,
-  spendingCtes,
-  num,
+  quote,
   villageParams,
+  withDetails,
   yuan,
   type EntryRow,
-  quote,
 } from './lib.ts';
 
 const capFen = z.number().int().positive().nullable();
@@ -61,7 +60,7 @@ export const rule = defineRule({
     '《农村集体经济组织财务制度》关于非生产性开支从严控制的规定；各地村级财务管理办法对招待费等非生产性开支的单笔限额；中央八项规定精神',
   severity: 'medium',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     // Pre-filter with the loosest cap of each capped account over the scope; evaluate applies each village's own.
     const loosest = new Map<string, number>();
     for (const p of villageParams(byRegion, scope, DEFAULTS)) {
@@ -70,29 +69,16 @@ export const rule = defineRule({
         loosest.set(code, Math.min(cap, loosest.get(code) ?? Infinity));
       }
     }
-    if (!loosest.size) return [];
-    const caps = [...loosest].map(([account, cap]) => ({ account, cap }));
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select distinct s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.account_code, s.account_name, s.summary
-          from spend s
-          join json_to_recordset(${jsonParam(caps)}) as c(account text, cap bigint)
-            on s.account_code like c.account || '%' and s.amount_fen > c.cap
-         order by s.village_code, s.date, s.voucher_no`,
+    if (!loosest.size) return null;
+    const over = sql.join(
+      [...loosest].map(([account, cap]) => sql`(s.account_code like ${`${account}%`} and s.amount_fen > ${cap})`),
+      sql` or `,
     );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      accountCode: String(r.account_code),
-      accountName: String(r.account_name),
-      summary: String(r.summary),
-    }));
+    return sql`select ${evidenceColumns}, s.account_code as "accountCode", ${accountNameColumn}, e.summary
+                 from ${withDetails}
+                where s.in_scope and (${over})`;
   },
-  evaluate(rows, byRegion) {
+  evaluate(rows: Row[], byRegion) {
     const findings: Finding[] = [];
     for (const r of [...rows].sort(byDate)) {
       const cap = capFor(paramsFor(byRegion, r.villageCode, DEFAULTS).caps, r.accountCode);

@@ -6,19 +6,20 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { defineRule, type Finding } from './rule.ts';
 import {
+  accountNameColumn,
   byDate,
   cmp,
   daysBetween,
   evidence,
+  evidenceColumns,
   groupBy,
   inAccounts,
-  jsonParam,
-  num,
+  inEveryList,
+  notInAccountsSql,
   paramsFor,
   partyKey,
-  queryRows,
-  spendingCtes,
   villageParams,
+  withDetails,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -86,52 +87,49 @@ export const rule = defineRule({
     '《中国共产党农村基层组织工作条例》第十九条“四议两公开”；《农村集体经济组织财务制度》关于不得化整为零、拆分报账规避民主决策和审批的规定',
   severity: 'high',
   params,
-  async gather(db, scope, byRegion) {
+  query(scope, byRegion) {
     const all = villageParams(byRegion, scope, DEFAULTS);
     const maxMajor = Math.max(...all.map((p) => p.majorFen));
     const minMajor = Math.min(...all.map((p) => p.majorFen));
     const maxWindow = Math.max(...all.map((p) => p.windowDays));
-    // Candidates: undecided payments below the largest T_major to a counterparty in an account
-    // where the payments within the widest window either side of it (itself included) are two or
-    // more and reach the smallest T_major. Every payment of a split lies in such a span (its
-    // group's window starts at most a window before it and ends at most a window after), and
-    // leaving the others out changes no window splitGroups finds: a window that reaches T_major
-    // keeps all of its payments. Only the keys go through the window's sort; the details of the
-    // few candidates are read after.
-    const ids = await queryRows<{ id: string }>(
-      db,
-      sql`with ${spendingCtes(scope)},
-        near as (
-          select s.id, count(*) over w as near_count, sum(s.amount_fen) over w as near_fen
+    const excluded = notInAccountsSql(sql`m.account_code`, inEveryList(all.map((p) => p.excludeAccounts)));
+    // A window of W days touches at most ⌊W/28⌋ + 2 calendar months (month starts are 28 days or
+    // more apart).
+    const span = Math.floor(maxWindow / 28) + 2;
+    // 1. Months that can hold a split: those of a run of `span` consecutive months of a village
+    //    and account whose spending not covered by a decision reaches the smallest T_major (every
+    //    split lies within such a run; the monthly sums are shared with other rules).
+    // 2. Candidates: undecided payments below the largest T_major to a counterparty in those
+    //    months, in an account where the payments within the widest window either side of it
+    //    (itself included) are two or more and reach the smallest T_major. Every payment of a
+    //    split lies in such a span (its group's window starts at most a window before it and ends
+    //    at most a window after), and leaving the others out changes no window splitGroups finds:
+    //    a window that reaches T_major keeps all of its payments.
+    return sql`with runs as (
+          select m.village_code, m.account_code, m.month, sum(m.undecided_fen) over w as run_fen
+            from spend_monthly m
+           where m.in_scope and m.undecided_fen is not null and ${excluded}
+          window w as (partition by m.village_code collate "C", m.account_code collate "C" order by m.month range between current row and ${span - 1} following)),
+        months as (
+          select distinct r.village_code, r.account_code, to_char(make_date((r.month + k) / 12, (r.month + k) % 12 + 1, 1), 'YYYY-MM') as period
+            from runs r cross join generate_series(0, ${span - 1}) as k
+           where r.run_fen >= ${minMajor}),
+        pay as (
+          select s.id, s.village_code, s.party_key, s.account_code, s.day, s.amount_fen
             from spend s
-           where s.counterparty is not null and s.amount_fen < ${maxMajor} and not s.decided
-          -- Byte order ("C") for the sort: the groups are the same, the sort is cheaper.
-          window w as (partition by s.village_code collate "C", s.party_key collate "C", s.account_code collate "C" order by s.date::date
-                       range between ${`${maxWindow} days`}::interval preceding and ${`${maxWindow} days`}::interval following))
-        select id from near where near_count >= 2 and near_fen >= ${minMajor}`,
-    );
-    if (!ids.length) return [];
-    const rows = await queryRows<Record<string, unknown>>(
-      db,
-      sql`with ${spendingCtes(scope)}
-        select s.id, s.village_code, s.voucher_no, s.date, s.amount_fen, s.counterparty, s.account_code, s.account_name, s.summary
-          from spend s
-         where s.id in (select x::uuid from json_array_elements_text(${jsonParam(ids.map((r) => String(r.id)))}) as x)
-         order by s.village_code, s.party_key, s.account_code, s.date, s.voucher_no`,
-    );
-    return rows.map((r): Row => ({
-      id: String(r.id),
-      villageCode: String(r.village_code),
-      voucherNo: String(r.voucher_no),
-      date: String(r.date),
-      amountFen: num(r.amount_fen),
-      counterparty: String(r.counterparty),
-      accountCode: String(r.account_code),
-      accountName: String(r.account_name),
-      summary: String(r.summary),
-    }));
+           where s.in_scope and s.party_key is not null and s.amount_fen < ${maxMajor} and not s.decided
+             and (s.village_code, s.account_code, s.period) in (select * from months)),
+        near as (
+          select p.id, count(*) over w as near_count, sum(p.amount_fen) over w as near_fen
+            from pay p
+          -- Byte order ("C") for the sort: the partitions are the same, the sort is cheaper.
+          window w as (partition by p.village_code collate "C", p.party_key collate "C", p.account_code collate "C" order by p.day
+                       range between ${maxWindow} preceding and ${maxWindow} following))
+        select ${evidenceColumns}, e.counterparty, s.account_code as "accountCode", ${accountNameColumn}, e.summary
+          from ${withDetails}
+         where s.id in (select n.id from near n where n.near_count >= 2 and n.near_fen >= ${minMajor})`;
   },
-  evaluate(rows, byRegion) {
+  evaluate(rows: Row[], byRegion) {
     const byParty = groupBy(rows, (r) => `${r.villageCode}|${partyKey(r.counterparty)}|${r.accountCode}`);
     const findings: Finding[] = [];
     for (const key of [...byParty.keys()].sort(cmp)) {

@@ -1,9 +1,9 @@
 // A check run over two counties: the demo county and a copy of it under another county code
 // (regions, officials, decisions and ledger, invoice numbers marked so the copies are not
 // duplicates of the originals; vouchers and publications are not copied). The run goes county
-// by county — on PostgreSQL two counties at once, each on its own connection, or two workers
-// sharing one county's rules — and must find in each county what a run one county at a time
-// finds, without one county's alerts touching the other's.
+// by county — on PostgreSQL two counties at once, each on its own connection — and must find in
+// each county what a run one county at a time finds, without one county's alerts touching the
+// other's.
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { drainRuns } from '../../jobs/checks.ts';
@@ -24,11 +24,6 @@ const alertRows = () =>
   );
 
 let admin = '';
-
-const preparedTables = async () =>
-  (await queryRows<{ name: string }>(t.database.db, sql`select relname as name from pg_class where relname like 'check\_spend\_%' order by 1`)).map(
-    (r) => r.name,
-  );
 
 beforeAll(async () => {
   admin = await t.signIn(ADMIN.username, ADMIN.password);
@@ -99,29 +94,9 @@ describe('a check run over two counties', () => {
     expect(second).toMatchObject({ status: 'done', failures: [], alertsOpened: 0, alertsUpdated: opened.length });
     expect(await alertRows()).toEqual(opened);
 
-    // One county, two workers: the second takes the rules the first has not reached, reading the
-    // spending the first prepared (PostgreSQL); the alerts are the same.
+    // One county with workers to spare: the alerts of that county are updated, the other's untouched.
     const third = await runAll(concurrency, `${COPY}000000`);
     expect(third).toMatchObject({ status: 'done', failures: [], alertsOpened: 0, alertsUpdated: inCounty(COPY).length });
     expect(await alertRows()).toEqual(opened);
-    // Every run dropped the tables of its counties' spending.
-    expect(await preparedTables()).toEqual([]);
-  });
-
-  it('drops the prepared tables a run that died left, and keeps those of a run still running', async () => {
-    const [done, running] = await queryRows<{ id: string }>(
-      t.database.db,
-      sql`insert into check_runs (id, trigger, kind, region_code, as_of, status, queued_at)
-          values (gen_random_uuid(), 'api', 'full', '000000000000', '2026-01-31', 'failed', now()),
-                 (gen_random_uuid(), 'api', 'full', '000000000000', '2026-01-31', 'running', now())
-          returning id`,
-    );
-    const tableOf = (runId: string) => `check_spend_${runId.replaceAll('-', '')}_${ORIGINAL}`;
-    for (const run of [done!, running!]) await t.database.db.execute(sql`create unlogged table ${sql.identifier(tableOf(run.id))} (id uuid)`);
-    expect(await preparedTables()).toEqual([tableOf(done!.id), tableOf(running!.id)].sort());
-    expect(await runAll(1, `${COPY}000000`)).toMatchObject({ status: 'done', failures: [] });
-    expect(await preparedTables()).toEqual([tableOf(running!.id)]);
-    await t.database.db.execute(sql`drop table ${sql.identifier(tableOf(running!.id))}`);
-    await t.database.db.execute(sql`update check_runs set status = 'failed' where id = ${running!.id}`);
   });
 });
