@@ -1,27 +1,23 @@
-// node tests/bench/support/explain.ts <postgres url> <rule id> [full|inc|county] [prepared]
-// Prints the plan (explain analyze) of every query a rule's gather runs on a kept bench database;
-// `county` takes the villages of the first county, `prepared` gathers as a run does (inside a
-// transaction, with the scope's spending prepared: lib.ts prepareSpending).
-import { sql, type SQL } from 'drizzle-orm';
+// node tests/bench/support/explain.ts <postgres url> [county (6 digits)] [rule-id,…]
+// Prints the plan (explain analyze) of the statement a check run sends for one county of a kept
+// bench database (all the rules' queries, or the ones named), with the run's settings.
+import { sql } from 'drizzle-orm';
 import { openDatabase } from '../../../db/client.ts';
 import { rules } from '../../../jobs/rules/index.ts';
-import { effectiveParams } from '../../../db/thresholds.ts';
-import { prepareSpending } from '../../../jobs/rules/lib.ts';
-const [url, ruleId, mode, prepared] = process.argv.slice(2);
-const d = await openDatabase({ kind: 'postgres', url: url!, maxConnections: 2 });
-const db = d.db;
-const res = (await db.execute(sql`select code from regions where level='village' order by code`)) as any[];
-let villages = res.map((r) => r.code as string);
-if (mode === 'inc') villages = villages.filter((_, i) => i % 7 === 0).slice(0, 30);
-if (mode === 'county') villages = villages.filter((v) => v.startsWith(villages[0]!.slice(0, 6)));
-const scope = { region: '510000000000', villages, asOf: '2026-01-31' };
-const rule = rules.find((r) => r.id === ruleId)!;
-const regions = [...new Set([...villages, ...villages.map((v) => v.slice(0, 9) + '000'), ...villages.map((v) => v.slice(0, 6) + '000000')])];
-const eff = await effectiveParams(db, rule.id, regions, (raw) => rule.params.parse(raw));
-const params = new Map([...eff].map(([c, e]) => [c, e.params]));
-const explained = (x: any) => new Proxy(x, { get(t, p) { if (p === 'execute') return async (q: SQL) => { const plan = (await t.execute(sql`explain (analyze, costs off, buffers off) ${q}`)) as any[]; console.log(plan.map((r) => r['QUERY PLAN']).join('\n')); return t.execute(q); }; return (t as any)[p]; } });
-const t = performance.now();
-if (prepared) await db.transaction(async (tx) => { await tx.execute(sql`set local work_mem = '64MB'`); await rule.gather(explained(tx) as any, await prepareSpending(tx, scope), params as any); });
-else await rule.gather(explained(db) as any, scope, params as any);
-console.log('gather with explain', Math.round(performance.now() - t));
+import { queryRows, spendingCtes, useCheckSettings } from '../../../jobs/rules/lib.ts';
+import type { RuleScope } from '../../../jobs/rules/rule.ts';
+
+const [url, county, only] = process.argv.slice(2);
+const d = await openDatabase({ kind: 'postgres', url: url!, maxConnections: 1 });
+const villages = (await queryRows<{ code: string }>(d.db, sql`select code from regions where level = 'village' order by code`)).map((r) => r.code);
+const chosen = county ?? villages[0]!.slice(0, 6);
+const scope: RuleScope = { region: `${chosen}000000`, villages: villages.filter((v) => v.startsWith(chosen)), asOf: '2026-01-31', wholeCounties: true };
+const queries = rules
+  .filter((r) => !only || only.split(',').includes(r.id))
+  .map((r) => sql`(select count(*) from (${r.query(scope, new Map() as never) ?? sql`select 1 where false`}) q) as ${sql.identifier(r.id)}`);
+await d.db.transaction(async (tx) => {
+  await useCheckSettings(tx);
+  const plan = await queryRows<Record<string, string>>(tx, sql`explain (analyze, costs off) with ${spendingCtes(scope)} select ${sql.join(queries, sql`, `)}`);
+  console.log(plan.map((r) => Object.values(r)[0]).join('\n'));
+});
 await d.close();
