@@ -14,7 +14,7 @@ import {
   partyKey,
   quote,
   villageParams,
-  withDetails,
+  detailsOf,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -63,17 +63,16 @@ export const rule = defineRule({
     // Payments whose neighbour to the same counterparty of the same amount is within the widest
     // window; the window's sort sees only payments of an amount the village paid more than once.
     return sql`with cand as (
-          select s.id, s.village_code, s.party_key, s.amount_fen, s.day
+          select s.id, s.village_code, s.party_key, s.account_standard, s.account_code, s.date, s.day, s.amount_fen
             from spend s
            where s.in_scope and s.party_key is not null
              and (s.village_code, s.amount_fen) in (select a.village_code, a.amount_fen from spend_amounts a where a.n >= 2)),
         near as (
-          select c.id, c.day - lag(c.day) over w as before, lead(c.day) over w - c.day as after
+          select c.*, c.day - lag(c.day) over w as before, lead(c.day) over w - c.day as after
             from cand c
           window w as (partition by c.village_code collate "C", c.party_key collate "C", c.amount_fen order by c.day))
         select ${evidenceColumns}, e.counterparty, e.summary
-          from ${withDetails}
-         where s.id in (select n.id from near n where n.before <= ${maxDays} or n.after <= ${maxDays})`;
+          from ${detailsOf(sql`(select * from near n where n.before <= ${maxDays} or n.after <= ${maxDays})`)}`;
   },
   evaluate(rows: Row[], byRegion) {
     const groups = groupBy(rows, (r) => `${r.villageCode}|${partyKey(r.counterparty)}|${r.amountFen}`);

@@ -117,14 +117,19 @@ export const spendingOfMonths = (scope: RuleScope, months: { village: string; pe
   spendingOf(scope, { months: sql`(select * from json_to_recordset(${jsonParam(months)}) as m0(village text, period text))` }, name, false);
 
 /**
- * `spend s` with the entry's texts (alias `e`: voucher_no, summary, counterparty, handler,
- * invoice_no, decision_ref) and its account (alias `a`: name), looked up entry by entry (the
- * primary key): for the few rows a rule reports, after its filters.
+ * Spending rows as `s` — `spend`, or a rule's own set of them (with at least `id`,
+ * `village_code`, `date`, `amount_fen`, `account_standard` and `account_code`) — with the entry's
+ * texts (alias `e`: voucher_no, summary, counterparty, handler, invoice_no, decision_ref) and its
+ * account (alias `a`: name), looked up entry by entry (the primary key): for the few rows a rule
+ * reports, after its filters.
  */
-export const withDetails = sql`spend s
+export const detailsOf = (rows: SQL = sql`spend`): SQL => sql`${rows} s
   cross join lateral (select x.voucher_no, x.summary, x.counterparty, x.handler, x.invoice_no, x.decision_ref
                         from ledger_entries x where x.id = s.id offset 0) e
   left join accounts a on a.standard = s.account_standard and a.code = s.account_code`;
+
+/** `spend s` with the entry's texts and account (detailsOf). */
+export const withDetails = detailsOf();
 
 /** The evidence columns (EntryRow) of `withDetails`, and the account's name. */
 export const evidenceColumns = sql`s.id, s.village_code as "villageCode", e.voucher_no as "voucherNo", s.date, s.amount_fen as "amountFen"`;
@@ -409,17 +414,17 @@ export async function monthlyEntries(
   const entries: Record<string, EntryRow[]> = {};
   if (!totals.length) return entries;
   const months = [...new Map(totals.map((t) => [`${t.villageCode}|${t.period}`, { village: t.villageCode, period: t.period }])).values()];
-  const wanted = new Set(totals.map(monthlyKey));
+  const keys = [...new Map(totals.map((t) => [monthlyKey(t), { village: t.villageCode, account: t.account, period: t.period }])).values()];
   const rows = await queryJson(
     db,
-    sql`with ${spendingOfMonths(scope, months, 'spend')}
+    sql`with ${spendingOfMonths(scope, months, 'spend')},
+      wanted as (select * from json_to_recordset(${jsonParam(keys)}) as k(village text, account text, period text))
       select s.account_code as account, s.period, ${evidenceColumns}
         from ${withDetails}
-       where not s.decided`,
+       where not s.decided and (s.village_code, s.account_code, s.period) in (select k.village, k.account, k.period from wanted k)`,
   );
   for (const r of rows) {
     const key = monthlyKey({ villageCode: String(r.villageCode), account: String(r.account), period: String(r.period) });
-    if (!wanted.has(key)) continue;
     (entries[key] ??= []).push({
       id: String(r.id),
       villageCode: String(r.villageCode),

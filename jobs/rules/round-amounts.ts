@@ -16,7 +16,7 @@ import {
   paramsFor,
   percent,
   round,
-  withDetails,
+  detailsOf,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -69,7 +69,8 @@ export const rule = defineRule({
           select * from json_to_recordset(${jsonParam(settings)})
                      as p(village text, "minAmount" bigint, unit bigint, exclude text[], share float8, "minCount" int)),
         counted as (
-          select s.id, s.village_code, left(s.period, 4) as year, s.amount_fen % p.unit = 0 as round
+          select s.id, s.village_code, s.date, s.amount_fen, s.account_standard, s.account_code,
+                 left(s.period, 4) as year, s.amount_fen % p.unit = 0 as round
             from spend s join p on p.village = s.village_code
            where s.in_scope and not s.decided and s.amount_fen >= ${Math.min(...settings.map((p) => p.minAmount))}
              and s.amount_fen >= p."minAmount" and not (s.account_code like any (p.exclude))),
@@ -79,8 +80,7 @@ export const rule = defineRule({
            group by c.village_code, c.year
           having count(*) >= max(p."minCount") and count(*) filter (where c.round) > max(p.share) * count(*) - 1e-9)
         select ${evidenceColumns}, s.account_code as "accountCode"
-          from ${withDetails}
-         where s.id in (select c.id from counted c join high o on o.village_code = c.village_code and o.year = c.year)`;
+          from ${detailsOf(sql`(select c.* from counted c join high o on o.village_code = c.village_code and o.year = c.year)`)}`;
   },
   gather: async (_db, rows) => ({ entries: rows as unknown as Row[] }),
   evaluate(input, byRegion) {

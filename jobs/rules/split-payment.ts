@@ -19,7 +19,7 @@ import {
   paramsFor,
   partyKey,
   villageParams,
-  withDetails,
+  detailsOf,
   yuan,
   type EntryRow,
 } from './lib.ts';
@@ -115,19 +115,18 @@ export const rule = defineRule({
             from runs r cross join generate_series(0, ${span - 1}) as k
            where r.run_fen >= ${minMajor}),
         pay as (
-          select s.id, s.village_code, s.party_key, s.account_code, s.day, s.amount_fen
+          select s.id, s.village_code, s.party_key, s.account_standard, s.account_code, s.date, s.day, s.amount_fen
             from spend s
            where s.in_scope and s.party_key is not null and s.amount_fen < ${maxMajor} and not s.decided
              and (s.village_code, s.account_code, s.period) in (select * from months)),
         near as (
-          select p.id, count(*) over w as near_count, sum(p.amount_fen) over w as near_fen
+          select p.*, count(*) over w as near_count, sum(p.amount_fen) over w as near_fen
             from pay p
           -- Byte order ("C") for the sort: the partitions are the same, the sort is cheaper.
           window w as (partition by p.village_code collate "C", p.party_key collate "C", p.account_code collate "C" order by p.day
                        range between ${maxWindow} preceding and ${maxWindow} following))
         select ${evidenceColumns}, e.counterparty, s.account_code as "accountCode", ${accountNameColumn}, e.summary
-          from ${withDetails}
-         where s.id in (select n.id from near n where n.near_count >= 2 and n.near_fen >= ${minMajor})`;
+          from ${detailsOf(sql`(select * from near n where n.near_count >= 2 and n.near_fen >= ${minMajor})`)}`;
   },
   evaluate(rows: Row[], byRegion) {
     const byParty = groupBy(rows, (r) => `${r.villageCode}|${partyKey(r.counterparty)}|${r.accountCode}`);

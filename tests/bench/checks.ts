@@ -13,6 +13,8 @@
 // ≤ 2,000 ms) and the peak RSS of this process (sampled every 100 ms; on PostgreSQL the
 // server's memory is separate), overall and per phase (load, full run, incremental run: a
 // phase's peak includes what the process already held when it started).
+// `--keep` keeps the PostgreSQL database; `--reuse <name>` times the pass and both runs again on
+// such a database (after a change to the checks) without generating and loading the villages.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -41,16 +43,20 @@ const { values } = parseArgs({
     'after-load': { type: 'string' },
     /** Keep the PostgreSQL database afterwards (for EXPLAIN); its name is printed. */
     keep: { type: 'boolean', default: false },
+    /** A PostgreSQL database a run with --keep left: time the pass and the runs on it again
+     * (after a code change) without generating and loading the villages; the incremental run
+     * checks the villages the first run added entries to, adding none. */
+    reuse: { type: 'string' },
     spread: { type: 'boolean', default: false },
     /** Counties checked at once (default: 2 on PostgreSQL, as the server's CHECKS_CONCURRENCY; 1 on PGlite). */
     concurrency: { type: 'string' },
   },
 });
-const N = Number(values.villages);
+let N = Number(values.villages);
 const SEED = Number(values.seed);
 const NEW_ENTRIES = Number(values['new-entries']);
 const postgresUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-const kind = (values.db ?? (postgresUrl ? 'postgres' : 'pglite')) as 'pglite' | 'postgres';
+const kind = (values.reuse ? 'postgres' : (values.db ?? (postgresUrl ? 'postgres' : 'pglite'))) as 'pglite' | 'postgres';
 if (kind === 'postgres' && !postgresUrl) throw new Error('--db postgres needs TEST_DATABASE_URL or DATABASE_URL');
 const CONCURRENCY = kind === 'pglite' ? 1 : Number(values.concurrency ?? 2);
 
@@ -442,7 +448,12 @@ async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'ygcw-bench-checks-'));
   let database: Database;
   let dropDb: (() => Promise<void>) | undefined;
-  if (kind === 'pglite') {
+  if (values.reuse) {
+    const url = new URL(postgresUrl!);
+    url.pathname = `/${values.reuse}`;
+    database = await openDatabase({ kind: 'postgres', url: url.toString(), maxConnections: 4 });
+    console.log(`database ${values.reuse} (reused)`);
+  } else if (kind === 'pglite') {
     database = await openDatabase({ kind: 'pglite', dir: path.join(dir, 'pglite') });
   } else {
     const name = `ygcw_bench_${randomBytes(4).toString('hex')}`;
@@ -466,49 +477,56 @@ async function main() {
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    await migrate(database.db);
-    // The bench inserts published rows with their voucher links directly (a bulk load, not the
-    // domain's publish step); the trigger refusing voucher links of published entries is off
-    // for the load only.
-    await exec(database, 'alter table entry_vouchers disable trigger entry_vouchers_immutable');
-
-    const t0 = performance.now();
     let entries = 0;
-    const planted = new Map<string, string[]>();
-    const anomalies = new Map<string, number>();
+    let loadMs = 0;
     const villageCodes: string[] = [];
-    let regionLines: string[] = [];
-    let chunk = emptyLines();
-    let inChunk = 0;
-    const flushRegions = async () => {
-      await copyInto(database, 'regions', 'code, name, level, parent_code', regionLines);
-      regionLines = [];
-    };
-    for (const r of regionsOf(N)) {
-      regionLines.push([r.code, r.name, r.level, 'parent' in r ? (r.parent ?? N_) : r.township].join('\t'));
-      if (r.level !== 'village') continue;
-      const v = r as Village;
-      villageCodes.push(v.code);
-      const { lines, entryCount, anomaly } = villageLedger(v, planted);
-      if (anomaly) anomalies.set(anomaly, (anomalies.get(anomaly) ?? 0) + 1);
-      entries += entryCount;
-      for (const k of Object.keys(chunk) as (keyof Lines)[]) for (const l of lines[k]) chunk[k].push(l);
-      if (++inChunk === 100) {
-        await flushRegions();
-        await loadChunk(database, chunk);
-        chunk = emptyLines();
-        inChunk = 0;
-        if (v.index % 2000 === 1999) console.log(`  loaded ${v.index + 1} villages, ${entries.toLocaleString('en')} entries, ${fmt(performance.now() - t0)}`);
+    if (values.reuse) {
+      villageCodes.push(...(await database.db.execute(sql`select code from regions where level = 'village' order by code`) as unknown as { code: string }[]).map((r) => r.code));
+      N = villageCodes.length;
+      entries = Number((await one<{ n: unknown }>(database, `select count(*) as n from ledger_entries`)).n);
+    } else {
+      await migrate(database.db);
+      // The bench inserts published rows with their voucher links directly (a bulk load, not the
+      // domain's publish step); the trigger refusing voucher links of published entries is off
+      // for the load only.
+      await exec(database, 'alter table entry_vouchers disable trigger entry_vouchers_immutable');
+
+      const t0 = performance.now();
+      const planted = new Map<string, string[]>();
+      const anomalies = new Map<string, number>();
+      let regionLines: string[] = [];
+      let chunk = emptyLines();
+      let inChunk = 0;
+      const flushRegions = async () => {
+        await copyInto(database, 'regions', 'code, name, level, parent_code', regionLines);
+        regionLines = [];
+      };
+      for (const r of regionsOf(N)) {
+        regionLines.push([r.code, r.name, r.level, 'parent' in r ? (r.parent ?? N_) : r.township].join('\t'));
+        if (r.level !== 'village') continue;
+        const v = r as Village;
+        villageCodes.push(v.code);
+        const { lines, entryCount, anomaly } = villageLedger(v, planted);
+        if (anomaly) anomalies.set(anomaly, (anomalies.get(anomaly) ?? 0) + 1);
+        entries += entryCount;
+        for (const k of Object.keys(chunk) as (keyof Lines)[]) for (const l of lines[k]) chunk[k].push(l);
+        if (++inChunk === 100) {
+          await flushRegions();
+          await loadChunk(database, chunk);
+          chunk = emptyLines();
+          inChunk = 0;
+          if (v.index % 2000 === 1999) console.log(`  loaded ${v.index + 1} villages, ${entries.toLocaleString('en')} entries, ${fmt(performance.now() - t0)}`);
+        }
       }
+      await flushRegions();
+      await loadChunk(database, chunk);
+      await exec(database, 'alter table entry_vouchers enable trigger entry_vouchers_immutable');
+      // What autovacuum does shortly after a bulk load: statistics, and the visibility map that
+      // lets index-only scans skip the table (duplicate-invoice's shared-key lookups).
+      await exec(database, 'vacuum analyze');
+      loadMs = performance.now() - t0;
+      console.log(`loaded ${N} villages, ${entries.toLocaleString('en')} entries in ${fmt(loadMs)}; planted: ${JSON.stringify(Object.fromEntries(anomalies))}`);
     }
-    await flushRegions();
-    await loadChunk(database, chunk);
-    await exec(database, 'alter table entry_vouchers enable trigger entry_vouchers_immutable');
-    // What autovacuum does shortly after a bulk load: statistics, and the visibility map that
-    // lets index-only scans skip the table (duplicate-invoice's shared-key lookups).
-    await exec(database, 'vacuum analyze');
-    const loadMs = performance.now() - t0;
-    console.log(`loaded ${N} villages, ${entries.toLocaleString('en')} entries in ${fmt(loadMs)}; planted: ${JSON.stringify(Object.fromEntries(anomalies))}`);
     if (values['after-load']) {
       const t = performance.now();
       await exec(database, values['after-load']);
@@ -550,7 +568,8 @@ async function main() {
       for (const r of Array.isArray(res) ? res : (res.rows ?? [])) leaves.set(r.village_code, Number(r.next));
     }
     let added = 0;
-    for (const code of chosen) {
+    // A reused database has them already: the incremental run checks the same villages again.
+    for (const code of values.reuse ? [] : chosen) {
       let leaf = leaves.get(code) ?? 0;
       const pubId = g.uuid();
       let expense = 0;
@@ -572,14 +591,16 @@ async function main() {
       added += count;
       newLines.publications.push([pubId, code, '2026-01', count, 0, expense, 0, -expense, leaf, g.hex(32), `checkpoint ${code} ${leaf}`, '2026-01-31T12:00:00Z', N_].join('\t'));
     }
-    await exec(database, 'alter table entry_vouchers disable trigger entry_vouchers_immutable');
-    await loadChunk(database, newLines);
-    await exec(database, 'alter table entry_vouchers enable trigger entry_vouchers_immutable');
+    if (!values.reuse) {
+      await exec(database, 'alter table entry_vouchers disable trigger entry_vouchers_immutable');
+      await loadChunk(database, newLines);
+      await exec(database, 'alter table entry_vouchers enable trigger entry_vouchers_immutable');
+    } else added = NEW_ENTRIES;
     const insertMs = performance.now() - t3;
     phase();
     const inc = await checkRun(database, { region: '510000000000', asOf: '2026-01-31', kind: 'incremental', villages: chosen });
     const incRss = phase();
-    console.log(`inserted ${added.toLocaleString('en')} entries over ${some} villages in ${fmt(insertMs)}; incremental run ${fmt(inc.ms)}`);
+    console.log(`${values.reuse ? 'entries added by the first run' : `inserted ${added.toLocaleString('en')} entries over ${some} villages in ${fmt(insertMs)}`}; incremental run ${fmt(inc.ms)}`);
 
     // Figures.
     const ratio = full.ms / onePassMs;
