@@ -45,7 +45,7 @@ export const rule = defineRule({
     // (Large tables are read through their indexes with `= any(array(…))`: see queryRules.)
     return sql`with keys as (
           select distinct s.invoice_key as key, 'invoice' as kind from spend s
-           where s.in_scope and s.invoice_key = any (array(select k.key from shared_keys k where k.kind = 'invoice'))
+           where s.in_scope and s.invoice_key in (select k.key from shared_keys k where k.kind = 'invoice')
           union all
           select distinct v.voucher_sha256, 'image' from entry_vouchers v
            where v.voucher_sha256 = any (array(select k.key from shared_keys k where k.kind = 'image'))

@@ -76,9 +76,15 @@ export function historySpikes(totals: Total[], byRegion: ParamsByRegion<Params>,
     const p = paramsFor(byRegion, first.villageCode, DEFAULTS);
     if (inAccounts(first.account, p.excludeAccounts)) continue;
     const sorted = [...list].sort((a, b) => cmp(a.period, b.period));
-    for (const t of sorted) {
-      const m = monthIndex(t.period);
-      const history = sorted.filter((h) => monthIndex(h.period) < m && monthIndex(h.period) >= m - p.lookbackMonths).map((h) => h.totalFen);
+    const months = sorted.map((t) => monthIndex(t.period));
+    let from = 0;
+    for (const [i, t] of sorted.entries()) {
+      // A month below the materiality level cannot exceed the median of positive months by it.
+      if (t.totalFen < p.minExcessFen) continue;
+      // The previous months within the lookback: a run of the sorted series (one total a month).
+      const m = months[i]!;
+      while (months[from]! < m - p.lookbackMonths) from++;
+      const history = sorted.slice(from, i).map((h) => h.totalFen);
       if (history.length < p.minMonths) continue;
       const [q1, q3] = quantile(history, [0.25, 0.75]) as [number, number];
       const fence = q3 + p.k * (q3 - q1);
@@ -125,7 +131,7 @@ export const rule = defineRule({
            where m.in_scope and m.undecided_fen >= ${Math.min(...all.map((p) => p.minExcessFen))}
              and ${notInAccountsSql(sql`m.account_code`, inEveryList(all.map((p) => p.excludeAccounts)))})
         select m.village_code as "villageCode", m.account_code as account, max(coalesce(a.name, m.account_code)) as "accountName",
-               array_agg(m.period order by m.period) as periods, array_agg(m.undecided_fen order by m.period) as totals
+               array_agg(m.period order by m.period collate "C") as periods, array_agg(m.undecided_fen order by m.period collate "C") as totals
           from series c
           join spend_monthly m on m.village_code = c.village_code and m.account_code = c.account_code
           left join accounts a on a.standard = m.account_standard and a.code = m.account_code

@@ -84,6 +84,8 @@ export function peerOutliers(totals: Total[], byRegion: ParamsByRegion<Params>, 
   for (const t of totals) {
     if (!inScope.has(t.villageCode) || t.totalFen <= 0) continue;
     const p = paramsFor(byRegion, t.villageCode, DEFAULTS);
+    // A month below the materiality level cannot exceed the median of positive totals by it.
+    if (t.totalFen < p.minExcessFen) continue;
     if (inAccounts(t.account, p.excludeAccounts)) continue;
     const key = `${countyOf(t.villageCode)}|${t.account}|${t.period}`;
     const cell = cellOf(key);
@@ -140,7 +142,8 @@ export const rule = defineRule({
            where m.in_scope and m.undecided_fen >= ${Math.min(...all.map((p) => p.minExcessFen))}
              and ${notInAccountsSql(sql`m.account_code`, inEveryList(all.map((p) => p.excludeAccounts)))})
         select c.account_code as account, c.period, max(coalesce(a.name, m.account_code)) as "accountName",
-               array_agg(m.village_code order by m.village_code) as villages, array_agg(m.undecided_fen order by m.village_code) as totals
+               array_agg(m.village_code order by m.village_code collate "C") as villages,
+               array_agg(m.undecided_fen order by m.village_code collate "C") as totals
           from cells c
           join spend_monthly m on left(m.village_code, 6) = c.county and m.account_code = c.account_code and m.period = c.period
           left join accounts a on a.standard = m.account_standard and a.code = m.account_code

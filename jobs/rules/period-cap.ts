@@ -76,14 +76,14 @@ export const rule = defineRule({
     const caps = [...loosest.values()];
     // The expenses of the capped accounts (a few of the ledger), each counted for every cap of its account.
     const anyCapped = sql.join(
-      [...new Set(caps.map((c) => c.account))].map((a) => sql`s.account_code like ${`${a}%`}`),
+      [...new Set(caps.map((c) => c.account))].map((a) => sql`starts_with(s.account_code, ${a})`),
       sql` or `,
     );
     return sql`with caps as (select * from json_to_recordset(${jsonParam(caps)}) as c(account text, kind text, cap bigint)),
         capped as (
           select s.id, s.village_code, s.account_standard, s.account_code, s.date, s.amount_fen, c.account, c.kind, c.cap,
                  case when c.kind = 'year' then left(s.period, 4) else s.period end as period
-            from spend s join caps c on s.account_code like c.account || '%'
+            from spend s join caps c on starts_with(s.account_code, c.account)
            where s.in_scope and (${anyCapped})),
         high as (
           select c.village_code, c.account, c.kind, c.period, sum(c.amount_fen) as total_fen

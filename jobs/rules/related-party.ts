@@ -120,7 +120,7 @@ export const rule = defineRule({
             from ${withDetails}
            where s.in_scope and s.party_key is not null
              and ${notInAccountsSql(sql`s.account_code`, inEveryList(villageParams(byRegion, scope, DEFAULTS).map((p) => p.exemptAccounts)))}
-             and exists (select 1 from people p where p.village_code = s.village_code and p.k <> '' and strpos(s.party_key, p.k) = 1))
+             and exists (select 1 from people p where p.village_code = s.village_code and p.k <> '' and starts_with(s.party_key, p.k)))
         select paid.*,
                (select json_agg(json_build_object('villageCode', p.village_code, 'name', p.name, 'post', p.post) order by p.rank, p.name)
                   from people p where p.village_code = paid."villageCode") as people

@@ -63,7 +63,7 @@ export const rule = defineRule({
     // one) come back with all of their counted expenses for evaluate to judge again.
     const settings = scope.villages.map((village) => {
       const p = paramsFor(byRegion, village, DEFAULTS);
-      return { village, minAmount: p.minAmountFen, unit: p.unitFen, exclude: p.excludeAccounts.map((a) => `${a}%`), share: p.share, minCount: p.minCount };
+      return { village, minAmount: p.minAmountFen, unit: p.unitFen, exclude: p.excludeAccounts, share: p.share, minCount: p.minCount };
     });
     return sql`with p as (
           select * from json_to_recordset(${jsonParam(settings)})
@@ -73,7 +73,7 @@ export const rule = defineRule({
                  left(s.period, 4) as year, s.amount_fen % p.unit = 0 as round
             from spend s join p on p.village = s.village_code
            where s.in_scope and not s.decided and s.amount_fen >= ${Math.min(...settings.map((p) => p.minAmount))}
-             and s.amount_fen >= p."minAmount" and not (s.account_code like any (p.exclude))),
+             and s.amount_fen >= p."minAmount" and not exists (select 1 from unnest(p.exclude) x where starts_with(s.account_code, x))),
         high as (
           select c.village_code, c.year
             from counted c join p on p.village = c.village_code

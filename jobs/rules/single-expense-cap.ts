@@ -71,7 +71,7 @@ export const rule = defineRule({
     }
     if (!loosest.size) return null;
     const over = sql.join(
-      [...loosest].map(([account, cap]) => sql`(s.account_code like ${`${account}%`} and s.amount_fen > ${cap})`),
+      [...loosest].map(([account, cap]) => sql`(s.amount_fen > ${cap} and starts_with(s.account_code, ${account}))`),
       sql` or `,
     );
     return sql`select ${evidenceColumns}, s.account_code as "accountCode", ${accountNameColumn}, e.summary
