@@ -59,8 +59,17 @@ export interface Input {
 /** Names compared without white space. */
 const bare = partyKey;
 
-/** What may follow a person's name when the payee is that person trading on their own account. */
-const OWN_ACCOUNT = /^(?:[（(]?个体(?:工商户|户)?[）)]?|个人)$/;
+/**
+ * What may follow a person's name when the payee is that person trading on their own account —
+ * 个人, or 个体 / 个体户 / 个体工商户 with or without brackets — as partyKey leaves it (full-width
+ * brackets become ASCII). A finite list, so that the query can look the payee up by equality.
+ */
+export const OWN_ACCOUNT_SUFFIXES: readonly string[] = [
+  '',
+  '个人',
+  ...['个体', '个体户', '个体工商户'].flatMap((mark) => ['', '('].flatMap((open) => ['', ')'].map((close) => `${open}${mark}${close}`))),
+].map(partyKey);
+const ownAccount = new Set(OWN_ACCOUNT_SUFFIXES.filter((s) => s !== ''));
 
 /**
  * Whether a counterparty is the person: the same name (white space aside), or the name followed by
@@ -73,7 +82,7 @@ export function namesPerson(counterparty: string, name: string): 'same' | 'own-a
   const n = bare(name);
   if (!n || !c) return null;
   if (c === n) return 'same';
-  if (c.startsWith(n) && OWN_ACCOUNT.test(c.slice(n.length))) return 'own-account';
+  if (c.startsWith(n) && ownAccount.has(c.slice(n.length))) return 'own-account';
   return null;
 }
 
@@ -93,8 +102,10 @@ export const rule = defineRule({
     // The village's officials, and whoever handles its entries (经办人, the accountant above all).
     // Handlers are few per village: each village's distinct handlers are read by skipping
     // through the index on (village_code, handler), one probe per handler, not the ledger.
-    // Payments are kept whose counterparty begins with one of their names (as partyKey makes
-    // them; each counterparty's key is stored on its entry), with the people of the village.
+    // Payments are kept whose counterparty is one of their names, or a name followed by a mark
+    // of trading on their own account (as partyKey makes them; each counterparty's key is stored
+    // on its entry): one hash lookup of (village, key) per payment among the people's keys with
+    // every such mark. Each row carries the people of its village.
     return sql`with recursive handlers as (
           select v.code as village_code,
                  (select min(x.handler) from ledger_entries x
@@ -115,12 +126,16 @@ export const rule = defineRule({
             from handlers h
            where h.handler is not null and ${partyKeySql(sql`h.handler`)} <> ''
              and not exists (select 1 from officials_of o where o.village_code = h.village_code and o.k = ${partyKeySql(sql`h.handler`)})),
+        person_keys as (
+          select p.village_code, p.k || x.suffix as key
+            from people p cross join unnest(${pgTextArray(OWN_ACCOUNT_SUFFIXES)}) as x(suffix)
+           where p.k <> ''),
         paid as (
           select ${evidenceColumns}, s.account_code as "accountCode", ${accountNameColumn}, e.summary, e.counterparty, e.handler
             from ${withDetails}
            where s.in_scope and s.party_key is not null
              and ${notInAccountsSql(sql`s.account_code`, inEveryList(villageParams(byRegion, scope, DEFAULTS).map((p) => p.exemptAccounts)))}
-             and exists (select 1 from people p where p.village_code = s.village_code and p.k <> '' and starts_with(s.party_key, p.k)))
+             and (s.village_code, s.party_key) in (select pk.village_code, pk.key from person_keys pk))
         select paid.*,
                (select json_agg(json_build_object('villageCode', p.village_code, 'name', p.name, 'post', p.post) order by p.rank, p.name)
                   from people p where p.village_code = paid."villageCode") as people

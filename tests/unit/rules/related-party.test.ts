@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { namesPerson, rule, type Input, type Row } from '../../../jobs/rules/related-party.ts';
+import { partyKey } from '../../../jobs/rules/lib.ts';
+import { namesPerson, OWN_ACCOUNT_SUFFIXES, rule, type Input, type Row } from '../../../jobs/rules/related-party.ts';
 
 const V = '519901101201';
 const W = '519901101202';
@@ -54,6 +55,18 @@ describe('related-party', () => {
     expect(namesPerson('崔 伟', '崔伟')).toBe('same');
     expect(namesPerson('崔伟五金店', '崔伟')).toBeNull();
     expect(namesPerson('崔伟明', '崔伟')).toBeNull();
+    expect(namesPerson('崔伟（个体户）', '崔伟')).toBe('own-account');
+    expect(namesPerson('崔伟(个体', '崔伟')).toBe('own-account');
+    expect(namesPerson('崔伟个人', '崔伟')).toBe('own-account');
+    expect(namesPerson('崔伟个体五金店', '崔伟')).toBeNull();
+    expect(namesPerson('崔伟（个人）', '崔伟')).toBeNull();
+  });
+
+  it('lists the own-account marks as stored keys (the query looks payees up by equality)', () => {
+    expect(new Set(OWN_ACCOUNT_SUFFIXES).size).toBe(OWN_ACCOUNT_SUFFIXES.length);
+    for (const suffix of OWN_ACCOUNT_SUFFIXES) expect(partyKey(suffix)).toBe(suffix);
+    expect(OWN_ACCOUNT_SUFFIXES).toContain('(个体工商户)');
+    expect(OWN_ACCOUNT_SUFFIXES).not.toContain('（个体工商户）');
   });
 
   it('says who was paid', () => {
