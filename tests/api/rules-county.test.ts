@@ -26,6 +26,7 @@ import {
   spendingCtes,
   withDetails,
 } from '../../jobs/rules/lib.ts';
+import { namesPerson, OWN_ACCOUNT_SUFFIXES } from '../../jobs/rules/related-party.ts';
 import type { Params as SplitParams } from '../../jobs/rules/split-payment.ts';
 import type { Finding, Rule, RuleScope } from '../../jobs/rules/rule.ts';
 import { useTestApp } from '../support/app.ts';
@@ -176,6 +177,22 @@ describe('the rules over the demo county', () => {
     }
   });
 
+  it('the one statement leaves the settings of the transaction as it found them', async () => {
+    const settings = async (db: Parameters<typeof queryRows>[0]) =>
+      (await queryRows<{ nestloop: string; jit: string }>(db, sql`select current_setting('enable_nestloop') as nestloop, current_setting('jit') as jit`))[0];
+    const queries = rules.map((rule) => rule.query(scope, paramsOf(rule)));
+    await t.database.db.transaction(async (tx) => {
+      const before = await settings(tx);
+      await queryRules(tx, scope, queries);
+      expect(await settings(tx)).toEqual(before);
+      // A caller's own choice stays too (a check run turns JIT off for the whole county).
+      await tx.execute(sql`set local jit = off`);
+      await tx.execute(sql`set local enable_nestloop = off`);
+      await queryRules(tx, scope, queries);
+      expect(await settings(tx)).toEqual({ nestloop: 'off', jit: 'off' });
+    });
+  });
+
   it('checks one village alone as it checks it in the county', async () => {
     const village = truth.planted.find((p) => p.rules.includes('split-payment'))!.village!;
     const one: RuleScope = { ...scope, villages: [village] };
@@ -229,6 +246,18 @@ describe('the rules over the demo county', () => {
         sql`select ${normalizeRefSql(sql`${v}::text`)} as ref, ${partyKeySql(sql`${v}::text`)} as party`,
       );
       expect(row, v).toEqual({ ref: normalizeRef(v), party: partyKey(v) });
+    }
+  });
+
+  it('related-party looks up as stored keys every payee evaluate takes for an official trading on their own account', async () => {
+    const payees = ['崔伟（个体户）', '崔伟 (个体工商户)', '崔伟个体', '崔伟（个体', '崔伟个人', '崔　伟', '崔伟五金店', '崔伟（个人）'];
+    for (const payee of payees) {
+      const [row] = await queryRows<{ stored: string; name: string }>(
+        t.database.db,
+        sql`select ${partyKeySql(sql`${payee}::text`)} as stored, ${partyKeySql(sql`${'崔伟'}::text`)} as name`,
+      );
+      const looked = OWN_ACCOUNT_SUFFIXES.some((suffix) => row!.stored === row!.name + suffix);
+      expect(looked, payee).toBe(namesPerson(payee, '崔伟') !== null);
     }
   });
 

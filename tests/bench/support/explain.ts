@@ -17,6 +17,7 @@ const queries = rules
   .map((r) => sql`(select count(*) from (${r.query(scope, new Map() as never) ?? sql`select 1 where false`}) q) as ${sql.identifier(r.id)}`);
 await d.db.transaction(async (tx) => {
   await useCheckSettings(tx);
+  await tx.execute(sql`set local enable_nestloop = off`); // as queryRules
   const plan = await queryRows<Record<string, string>>(tx, sql`explain (analyze, costs off) with ${spendingCtes(scope)} select ${sql.join(queries, sql`, `)}`);
   console.log(plan.map((r) => Object.values(r)[0]).join('\n'));
 });
