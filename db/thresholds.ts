@@ -47,6 +47,21 @@ export async function effectiveParams<T>(
   return (await effectiveParamsOfRules(db, [{ ruleId, parse }], codes)).get(ruleId)!;
 }
 
+/** The latest setting of each of the rules at each of the regions that have one. */
+async function latestSettings(db: Executor, ruleIds: readonly string[], codes: readonly string[]) {
+  if (!ruleIds.length || !codes.length) return [];
+  return db
+    .selectDistinctOn([ruleParameters.ruleId, ruleParameters.regionCode], {
+      ruleId: ruleParameters.ruleId,
+      regionCode: ruleParameters.regionCode,
+      version: ruleParameters.version,
+      params: ruleParameters.params,
+    })
+    .from(ruleParameters)
+    .where(and(inArray(ruleParameters.ruleId, [...ruleIds]), inArray(ruleParameters.regionCode, [...codes])))
+    .orderBy(ruleParameters.ruleId, ruleParameters.regionCode, desc(ruleParameters.version));
+}
+
 /**
  * The effective parameters of several rules for each of `codes` (a check run asks for every
  * rule over a county's regions at once), by rule id. One query for all rules and codes.
@@ -56,28 +71,11 @@ export async function effectiveParamsOfRules<T>(
   rules: readonly { ruleId: string; parse: (raw: Params) => T }[],
   codes: readonly string[],
 ): Promise<Map<string, Map<string, Effective<T>>>> {
-  const all = [...new Set(codes.flatMap(chain))];
-  const rows =
-    all.length && rules.length
-      ? await db
-          .selectDistinctOn([ruleParameters.ruleId, ruleParameters.regionCode], {
-            ruleId: ruleParameters.ruleId,
-            regionCode: ruleParameters.regionCode,
-            version: ruleParameters.version,
-            params: ruleParameters.params,
-          })
-          .from(ruleParameters)
-          .where(
-            and(
-              inArray(
-                ruleParameters.ruleId,
-                rules.map((r) => r.ruleId),
-              ),
-              inArray(ruleParameters.regionCode, all),
-            ),
-          )
-          .orderBy(ruleParameters.ruleId, ruleParameters.regionCode, desc(ruleParameters.version))
-      : [];
+  const rows = await latestSettings(
+    db,
+    rules.map((r) => r.ruleId),
+    [...new Set(codes.flatMap(chain))],
+  );
   const out = new Map<string, Map<string, Effective<T>>>();
   for (const { ruleId, parse } of rules) {
     const latest = new Map(rows.filter((r) => r.ruleId === ruleId).map((r) => [r.regionCode, r]));
@@ -215,18 +213,7 @@ export async function explainParams<T>(
 ): Promise<Map<string, ExplainedParams<T>>> {
   const codes = chain(code);
   const ids = rules.map((r) => r.id);
-  const rows = ids.length
-    ? await db
-        .selectDistinctOn([ruleParameters.ruleId, ruleParameters.regionCode], {
-          ruleId: ruleParameters.ruleId,
-          regionCode: ruleParameters.regionCode,
-          version: ruleParameters.version,
-          params: ruleParameters.params,
-        })
-        .from(ruleParameters)
-        .where(and(inArray(ruleParameters.ruleId, ids), inArray(ruleParameters.regionCode, codes)))
-        .orderBy(ruleParameters.ruleId, ruleParameters.regionCode, desc(ruleParameters.version))
-    : [];
+  const rows = await latestSettings(db, ids, codes);
   const result = new Map<string, ExplainedParams<T>>();
   for (const rule of rules) {
     const settings = codes.flatMap((c) => rows.filter((r) => r.ruleId === rule.id && r.regionCode === c));
