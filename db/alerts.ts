@@ -4,7 +4,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm';
 import { writeAudit, type Ctx } from './audit.ts';
-import { queryRows, type Executor, type Tx } from './client.ts';
+import { pgTextArray, queryRows, type Executor, type Tx } from './client.ts';
 import { DomainError } from './errors.ts';
 import { codePrefix, inScope } from './regions.ts';
 import { accounts, alertEvents, alerts, alertStatuses, dismissalReasons, entryVouchers, ledgerEntries, regions, users, vouchers } from './schema.ts';
@@ -80,13 +80,12 @@ export async function recordFindings(
   const ruleIds = input.rules.map((r) => r.ruleId);
   // The alerts this will touch: those found again, and those of these rules in the covered
   // regions still standing (the ones not found again go). Locked in fingerprint order.
-  const texts = (values: string[]) => sql`array(select json_array_elements_text(${JSON.stringify(values)}::json))`;
   const locked = await queryRows<{ id: string; fingerprint: string; rule_id: string; region_code: string; gone: boolean }>(
     tx,
     sql`select a.id, a.fingerprint, a.rule_id, a.region_code, a.gone_at is not null as gone
           from ${alerts} a
-         where a.fingerprint = any(${texts([...seen])})
-            or (a.region_code = any(${texts(input.coveredRegions)}) and a.rule_id = any(${texts(ruleIds)}) and a.gone_at is null)
+         where a.fingerprint = any(${pgTextArray([...seen])})
+            or (a.region_code = any(${pgTextArray(input.coveredRegions)}) and a.rule_id = any(${pgTextArray(ruleIds)}) and a.gone_at is null)
          order by a.fingerprint
            for update`,
   );
@@ -121,7 +120,7 @@ export async function recordFindings(
   if (gone.length) {
     await tx.execute(
       sql`update ${alerts} set gone_at = ${now.toISOString()}::timestamptz
-           where id = any(array(select json_array_elements_text(${JSON.stringify(gone)}::json)::uuid))`,
+           where id = any(${pgTextArray(gone)}::uuid[])`,
     );
   }
   return { opened, updated };

@@ -2,18 +2,13 @@
 // county for all rules: queryRules), running raw SQL on either driver, money in yuan for people
 // (integer arithmetic only), and small pure helpers for evaluate.
 import { sql, type SQL } from 'drizzle-orm';
-import { queryRows, type Executor } from '../../db/client.ts';
+import { jsonParam, pgTextArray, queryRows, type Executor } from '../../db/client.ts';
 import { maskText } from '../../db/privacy.ts';
 import type { EvidenceEntry, ParamsByRegion, Rule, RuleScope } from './rule.ts';
 
 /** Rows of a raw query on either driver (db/client.ts; the rules import it from here). */
-export { queryRows };
+export { jsonParam, pgTextArray, queryRows };
 
-/** A JSON array parameter usable on both drivers. */
-export const jsonParam = (value: unknown): SQL => sql`${JSON.stringify(value)}::json`;
-
-/** A text[] parameter usable on both drivers. */
-export const pgTextArray = (values: readonly string[]): SQL => sql`array(select json_array_elements_text(${jsonParam(values)}))`;
 
 /** `select … from` the villages of the scope, as a set (for `in (…)`). */
 export const scopeVillages = (scope: RuleScope): SQL => sql`(select json_array_elements_text(${jsonParam(scope.villages)}))`;
