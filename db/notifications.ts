@@ -7,7 +7,8 @@
 // recipient, day) make a second insert a no-op, so two server processes never queue one
 // notification twice. Sending is claimed per row too (startAttempt: a compare-and-set on
 // `attempts`), so a row is sent by one process at a time; a failure is recorded and retried by a
-// later call, at most MAX_ATTEMPTS times. The transport (SMTP, HTTP) lives in jobs/notify.ts.
+// later call, at most MAX_ATTEMPTS times, and so is an attempt whose process died before it
+// recorded the outcome (after ATTEMPT_LEASE). The transport (SMTP, HTTP) lives in jobs/notify.ts.
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { alertJson } from './alerts.ts';
@@ -23,6 +24,22 @@ export type Notification = typeof notifications.$inferSelect;
 
 /** A notification is tried at most this many times. */
 export const MAX_ATTEMPTS = 5;
+
+/**
+ * How long a claimed attempt may go without being marked sent or failed before another call may
+ * claim the row again: its process died between the claim and the outcome (a send gives up
+ * within a minute: SMTP and webhook timeouts, jobs/notify.ts). The lost attempt counts as one of
+ * MAX_ATTEMPTS; a receiver that got it after all sees the same delivery id twice.
+ */
+export const ATTEMPT_LEASE = '15 minutes';
+
+/** A row whose next attempt may be claimed: never tried, failed, or claimed and abandoned (rows
+ * claimed before migration 0011 have no claim time: abandoned too). */
+const due = or(
+  eq(notifications.attempts, 0),
+  isNotNull(notifications.lastError),
+  sql`coalesce(${notifications.attemptStartedAt}, '-infinity') < now() - ${ATTEMPT_LEASE}::interval`,
+);
 
 /** The actor notification rows are written by (the audit log's `actor_name`). */
 export const notifierActor: Actor = systemActor('notifier');
@@ -237,7 +254,7 @@ export async function unsentNotifications(input: { db: Db; kind: 'alert' | 'dige
         eq(notifications.kind, kind),
         isNull(notifications.sentAt),
         lt(notifications.attempts, MAX_ATTEMPTS),
-        or(eq(notifications.attempts, 0), isNotNull(notifications.lastError)),
+        due,
       ),
     )
     .orderBy(asc(notifications.createdAt), asc(notifications.id))
@@ -248,21 +265,14 @@ export async function unsentNotifications(input: { db: Db; kind: 'alert' | 'dige
 /**
  * Claims one attempt at sending a row: a compare-and-set on its attempt count, so of several
  * processes that listed it, exactly one goes on to send. False: someone else has it (or it is
- * sent, or used up).
+ * sent, or used up). The claim is stamped with the database's clock (every process's lease is
+ * measured on the same clock, whatever business time the caller runs at).
  */
 export async function startAttempt(db: Db, n: Pick<PendingNotification, 'id' | 'attempts'>): Promise<boolean> {
   const claimed = await db
     .update(notifications)
-    .set({ attempts: sql`${notifications.attempts} + 1`, lastError: null })
-    .where(
-      and(
-        eq(notifications.id, n.id),
-        eq(notifications.attempts, n.attempts),
-        isNull(notifications.sentAt),
-        lt(notifications.attempts, MAX_ATTEMPTS),
-        or(eq(notifications.attempts, 0), isNotNull(notifications.lastError)),
-      ),
-    )
+    .set({ attempts: sql`${notifications.attempts} + 1`, lastError: null, attemptStartedAt: sql`now()` })
+    .where(and(eq(notifications.id, n.id), eq(notifications.attempts, n.attempts), isNull(notifications.sentAt), lt(notifications.attempts, MAX_ATTEMPTS), due))
     .returning({ id: notifications.id });
   return claimed.length === 1;
 }
@@ -278,11 +288,19 @@ export async function markSent(input: { db: Db; now: Date; id: string }): Promis
   });
 }
 
-/** Records a failed attempt (the attempt was counted by startAttempt); a later call retries it. */
-export async function markFailed(input: { db: Db; now: Date; id: string; error: string }): Promise<void> {
+/**
+ * Records a failed attempt (`attempt`: the row's attempt count once startAttempt claimed it); a
+ * later call retries it. An attempt that outlived its lease and was claimed again by another call
+ * leaves the row to that one.
+ */
+export async function markFailed(input: { db: Db; now: Date; id: string; attempt: number; error: string }): Promise<void> {
   const error = maskText(input.error.slice(0, 1000)) || 'failed';
   await input.db.transaction(async (tx) => {
-    const [row] = await tx.update(notifications).set({ lastError: error }).where(and(eq(notifications.id, input.id), isNull(notifications.sentAt))).returning();
+    const [row] = await tx
+      .update(notifications)
+      .set({ lastError: error })
+      .where(and(eq(notifications.id, input.id), eq(notifications.attempts, input.attempt), isNull(notifications.sentAt)))
+      .returning();
     if (!row) return;
     await writeAudit(tx, { now: input.now, actor: notifierActor }, [
       { action: 'notification.fail', entity: 'notification', entityId: input.id, before: null, after: { attempts: row.attempts, lastError: error } },

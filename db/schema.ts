@@ -549,6 +549,9 @@ export const notifications = pgTable(
     sentAt: timestamp('sent_at', { withTimezone: true }),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
+    /** When the latest attempt was claimed (database clock): an attempt neither sent nor failed
+     * after ATTEMPT_LEASE (its process died) may be claimed again (db/notifications.ts). */
+    attemptStartedAt: timestamp('attempt_started_at', { withTimezone: true }),
   },
   (t) => [
     uniqueIndex('notifications_alert_key').on(t.channel, t.recipient, t.alertId).where(sql`${t.kind} = 'alert'`),

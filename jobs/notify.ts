@@ -175,7 +175,7 @@ async function deliver(
     try {
       await send(n);
     } catch (err) {
-      await markFailed({ db, now, id: n.id, error: errorText(err) });
+      await markFailed({ db, now, id: n.id, attempt: n.attempts + 1, error: errorText(err) });
       failed++;
       continue;
     }

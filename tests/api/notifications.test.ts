@@ -7,12 +7,21 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { and, eq, inArray, isNull, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemActor } from '../../db/audit.ts';
 import { queueRun } from '../../db/checks.ts';
-import { claimAlertNotifications, listNotifications, markSent, MAX_ATTEMPTS, startAttempt, unsentNotifications } from '../../db/notifications.ts';
+import {
+  ATTEMPT_LEASE,
+  claimAlertNotifications,
+  listNotifications,
+  markFailed,
+  markSent,
+  MAX_ATTEMPTS,
+  startAttempt,
+  unsentNotifications,
+} from '../../db/notifications.ts';
 import { containsPersonalNumber } from '../../db/privacy.ts';
 import { inScope } from '../../db/regions.ts';
 import { alerts, auditLog, notifications, users } from '../../db/schema.ts';
@@ -353,6 +362,57 @@ describe('alert notifications', () => {
     // An attempt under way is not listed again.
     expect(mine(await unsentNotifications({ db, kind: 'alert' }))).toEqual([]);
     for (const n of mine(first)) await markSent({ db, now: t.now, id: n.id });
+  });
+
+  it('sends again a notification whose process died after claiming it, once the claim is older than ATTEMPT_LEASE', async () => {
+    const db = t.database.db;
+    const id = await fabricateAlert('519901102201', '团结村维修费三笔合计 ¥12,000.00');
+    await claimAlertNotifications({ db, now: t.now, email: true });
+    const row = async () => (await db.select().from(notifications).where(and(eq(notifications.alertId, id), eq(notifications.recipient, B))))[0]!;
+    const toB = () => mailsTo(B).filter((m) => alertIdOf(m) === id);
+    // A process claims B's e-mail and dies before sending it.
+    const claimed = await row();
+    expect(await startAttempt(db, claimed)).toBe(true);
+    const abandoned = await row();
+    expect(abandoned).toMatchObject({ attempts: 1, lastError: null, sentAt: null });
+    expect(abandoned.attemptStartedAt).toBeInstanceOf(Date);
+    /** Moves the claim back in time, on the database's clock (as startAttempt stamps it). */
+    const claimAge = (age: SQL) => db.update(notifications).set({ attemptStartedAt: sql`now() - (${age})` }).where(eq(notifications.id, abandoned.id));
+    // While the claim is fresh, and until the lease is nearly over, nobody else sends it.
+    await send();
+    await claimAge(sql`${ATTEMPT_LEASE}::interval - interval '1 minute'`);
+    await send();
+    expect(toB()).toEqual([]);
+    expect(await row()).toMatchObject({ attempts: 1, sentAt: null });
+    // Past the lease it is claimed again and sent once; the lost attempt counts.
+    await claimAge(sql`${ATTEMPT_LEASE}::interval + interval '1 minute'`);
+    await send();
+    expect(toB()).toHaveLength(1);
+    const sent = await row();
+    expect(sent).toMatchObject({ attempts: 2, lastError: null });
+    expect(sent.sentAt).toBeInstanceOf(Date);
+    await send();
+    expect(toB()).toHaveLength(1);
+  });
+
+  it('lets a failure of an attempt another call has taken over leave the row alone', async () => {
+    const db = t.database.db;
+    const id = await fabricateAlert('519901102201', '团结村办公费两笔合计 ¥11,000.00');
+    await claimAlertNotifications({ db, now: t.now, email: true });
+    const [n] = await db.select().from(notifications).where(and(eq(notifications.alertId, id), eq(notifications.recipient, B)));
+    expect(await startAttempt(db, n!)).toBe(true); // attempt 1, then its process stalls past the lease
+    await db.update(notifications).set({ attemptStartedAt: sql`now() - ${ATTEMPT_LEASE}::interval - interval '1 minute'` }).where(eq(notifications.id, n!.id));
+    expect(await startAttempt(db, { id: n!.id, attempts: 1 })).toBe(true); // attempt 2, by another call
+    await markFailed({ db, now: t.now, id: n!.id, attempt: 1, error: 'timed out' }); // attempt 1 gives up late
+    const [after] = await db.select().from(notifications).where(eq(notifications.id, n!.id));
+    expect(after).toMatchObject({ attempts: 2, lastError: null, sentAt: null });
+    // Attempt 2 is under way: not listed for a third call.
+    expect((await unsentNotifications({ db, kind: 'alert' })).map((x) => x.id)).not.toContain(n!.id);
+    await markFailed({ db, now: t.now, id: n!.id, attempt: 2, error: 'mailbox full' });
+    const [failed] = await db.select().from(notifications).where(eq(notifications.id, n!.id));
+    expect(failed).toMatchObject({ attempts: 2, lastError: 'mailbox full' });
+    await send();
+    expect(mailsTo(B).filter((m) => alertIdOf(m) === id)).toHaveLength(1);
   });
 
   it('marks every new alert handled and audits each notification as the system', async () => {
