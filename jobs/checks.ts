@@ -21,7 +21,7 @@
 import { sql } from 'drizzle-orm';
 import { recordFindings, type RuleFindings } from '../db/alerts.ts';
 import { claimRun, finishRun, type CheckRun } from '../db/checks.ts';
-import { queryRows, type Db, type Tx } from '../db/client.ts';
+import { pgTextArray, queryRows, type Db, type Tx } from '../db/client.ts';
 import { codePrefix } from '../db/regions.ts';
 import { effectiveParamsOfRules, type Effective } from '../db/thresholds.ts';
 import { ensureStatistics, queryRules, useCheckSettings } from './rules/lib.ts';
@@ -29,7 +29,7 @@ import { rules as allRules } from './rules/index.ts';
 import type { Rule, RuleScope } from './rules/rule.ts';
 
 /** The villages of a run grouped by county, each with every region code above them (for parameters and regional findings). */
-async function scopeOf(db: Db, run: CheckRun): Promise<{ scope: RuleScope; regions: string[] }[]> {
+export async function scopeOf(db: Db, run: CheckRun): Promise<{ scope: RuleScope; regions: string[] }[]> {
   const villages = run.villages?.length
     ? run.villages
     : (
@@ -47,11 +47,26 @@ async function scopeOf(db: Db, run: CheckRun): Promise<{ scope: RuleScope; regio
   }
   // A run over a region inside one county keeps its region; a run above county level is checked
   // county by county, each group's region being its county. A full run over a county or more
-  // checks every village of its counties.
+  // checks every village of its counties, and so does an incremental run of every village of a
+  // county (the rules then read one set of spending for the scope and its peers: lib.ts
+  // spendingCtes).
   const withinCounty = codePrefix(run.regionCode).length >= 6;
-  const wholeCounties = !run.villages?.length && codePrefix(run.regionCode).length <= 6;
+  const wholeRun = !run.villages?.length && codePrefix(run.regionCode).length <= 6;
+  const covered = new Set<string>();
+  if (!wholeRun) {
+    const listed = [...byCounty.values()].flat();
+    const counties = await queryRows<{ county: string; whole: boolean }>(
+      db,
+      sql`select left(r.code, 6) || '000000' as county, bool_and(r.code = any(${pgTextArray(listed)})) as whole
+            from regions r
+           where r.level = 'village' and left(r.code, 6) || '000000' = any(${pgTextArray([...byCounty.keys()])})
+           group by 1`,
+    );
+    for (const c of counties) if (c.whole) covered.add(c.county);
+  }
   return [...byCounty.keys()].sort().map((county) => {
     const list = byCounty.get(county)!.sort();
+    const wholeCounties = wholeRun || covered.has(county);
     const above = new Set<string>([county]);
     for (const v of list) above.add(`${v.slice(0, 9)}000`);
     return {

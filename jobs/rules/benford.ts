@@ -125,12 +125,12 @@ export const rule = defineRule({
         tc as (select * from json_to_recordset(${jsonParam(counties)}) as t(code text, exclude text[], recurring int)),
         by_digit as (
           select s.village_code, s.year, ${accountKey} as account_code, ${digit} as digit, count(*) as n
-            from spend s
+            from county_spend s
            where ${kept}
            group by 1, 2, 3, 4),
         repeated as (
           select s.village_code, s.year, s.account_code, ${digit} as digit, count(*) as n
-            from spend s
+            from county_spend s
            where ${kept}
              and ${Number.isFinite(recurring) ? sql`(s.village_code, s.amount_fen) in (select a.village_code, a.amount_fen from spend_amounts a where a.n >= ${recurring})` : sql`false`}
            group by s.village_code, s.year, s.account_code, s.amount_fen),

@@ -79,10 +79,12 @@ function spendingOf(
 }
 
 /**
- * The CTEs a rule's query reads (`with ${spendingCtes(scope)} select …`): `spend` (spendingOf)
- * for every village of the counties of the scope's villages, read from the ledger once and kept
- * for all the rules of the statement, and the aggregates several rules share, each computed only
- * if a query reads it:
+ * The CTEs a rule's query reads (`with ${spendingCtes(scope)} select …`): `county_spend`
+ * (spendingOf) for every village of the counties of the scope's villages, read from the ledger
+ * once and kept for all the rules of the statement; `spend`, its rows of the scope's villages
+ * (the same set in a run of whole counties; in a run of some villages of a county most rules
+ * read only these, and scan them rather than the county); and the aggregates several rules
+ * share, each computed only if a query reads it:
  * - `spend_monthly`: per village (`in_scope`), account and period (YYYY-MM; `month`: months since
  *   year 0, to count in integers) the spending not covered by a prior decision (`undecided_fen`,
  *   null when there is none) and all of it (`total_fen`), with the account's standard
@@ -91,16 +93,23 @@ function spendingOf(
  *   years): an amount paid once cannot be a repeat of anything.
  */
 export function spendingCtes(scope: RuleScope): SQL {
-  return sql`${spendingOf(scope, { counties: countiesOf(scope) }, 'spend', true)},
+  // A run of some villages of a county reads the others too (their peers: monthly totals and
+  // first digits), but most rules look at the scope's own spending only: `spend` is that part.
+  const ledger = scope.wholeCounties
+    ? sql`${spendingOf(scope, { counties: countiesOf(scope) }, 'spend', true)},
+    county_spend as not materialized (select * from spend)`
+    : sql`${spendingOf(scope, { counties: countiesOf(scope) }, 'county_spend', true)},
+    spend as materialized (select * from county_spend c where c.in_scope)`;
+  return sql`${ledger},
     spend_monthly as materialized (
       select m.*, left(m.period, 4)::int * 12 + right(m.period, 2)::int - 1 as month
         -- (Text compared byte by byte where the order does not matter: the collation's is slower.)
         from (select s.village_code, s.in_scope, s.account_code, s.period, max(s.account_standard collate "C") as account_standard,
                      sum(s.amount_fen) filter (where not s.decided) as undecided_fen, sum(s.amount_fen) as total_fen
-                from spend s
+                from county_spend s
                group by s.village_code, s.in_scope, s.account_code, s.period) m),
     spend_amounts as materialized (
-      select s.village_code, s.amount_fen, count(*) as n from spend s group by s.village_code, s.amount_fen)`;
+      select s.village_code, s.amount_fen, count(*) as n from county_spend s group by s.village_code, s.amount_fen)`;
 }
 
 /**

@@ -47,7 +47,7 @@ export interface RuleScope {
   villages: string[];
   /** Entries dated on or before this day count (YYYY-MM-DD); publication-overdue judges deadlines at it. */
   asOf: string;
-  /** The villages are every village of their counties (a full run): a rule's peers are all in scope. */
+  /** The villages are every village of their counties (a full run, or a run that lists them all): a rule's peers are all in scope. */
   wholeCounties?: boolean;
 }
 
@@ -66,8 +66,9 @@ export interface Rule<P extends z.ZodType = z.ZodType, I = unknown> {
   params: P;
   /**
    * The rule's input as one set-based SELECT. It may read the CTEs of lib.ts spendingCtes —
-   * `spend`, the published spending of every village of the counties of the scope's villages as
-   * of asOf (`in_scope` marks the scope's own), and the aggregates over it — and any table.
+   * `county_spend`, the published spending of every village of the counties of the scope's
+   * villages as of asOf (`in_scope` marks the scope's own), `spend`, the scope's part of it, and
+   * the aggregates over it — and any table.
    * Its rows reach `gather` as JSON objects named by the columns (quote camelCase aliases).
    * Select little: what evaluate needs of the candidates, not the ledger. Null: nothing to look
    * for (e.g. no cap set anywhere in scope).

@@ -6,7 +6,8 @@
 // other's.
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { drainRuns } from '../../jobs/checks.ts';
+import { drainRuns, scopeOf } from '../../jobs/checks.ts';
+import type { CheckRun } from '../../db/checks.ts';
 import { queryRows } from '../../jobs/rules/lib.ts';
 import { ADMIN, useTestApp } from '../support/app.ts';
 
@@ -65,6 +66,34 @@ const runAll = async (concurrency: number, region = '000000000000') => {
 };
 
 describe('a check run over two counties', () => {
+  it('checks a county whose every village a run lists as a whole county, and a county of some as those villages among their peers', async () => {
+    const villagesOf = async (county: string) =>
+      (
+        await queryRows<{ code: string }>(
+          t.database.db,
+          sql`select code from regions where level = 'village' and code like ${`${county}%`} order by code`,
+        )
+      ).map((r) => r.code);
+    const original = await villagesOf(ORIGINAL);
+    const copy = await villagesOf(COPY);
+    const scopes = (villages: string[]) =>
+      scopeOf(t.database.db, { regionCode: '000000000000', asOf: '2026-01-31', villages } as unknown as CheckRun).then((list) =>
+        Object.fromEntries(list.map(({ scope }) => [scope.region, { villages: scope.villages.length, whole: scope.wholeCounties === true }])),
+      );
+    expect(await scopes([...copy, original[0]!])).toEqual({
+      [`${ORIGINAL}000000`]: { villages: 1, whole: false },
+      [`${COPY}000000`]: { villages: copy.length, whole: true },
+    });
+    // As many codes as the county has villages, but one of them not a village of it: not whole.
+    expect(await scopes([...copy.slice(1), `${COPY}999999`])).toEqual({ [`${COPY}000000`]: { villages: copy.length, whole: false } });
+    // A full run is whole everywhere.
+    const full = await scopeOf(t.database.db, { regionCode: '000000000000', asOf: '2026-01-31', villages: null } as unknown as CheckRun);
+    expect(full.map(({ scope }) => [scope.region, scope.villages.length, scope.wholeCounties])).toEqual([
+      [`${ORIGINAL}000000`, original.length, true],
+      [`${COPY}000000`, copy.length, true],
+    ]);
+  });
+
   it('finds in each county what the county alone holds, and a second run one county at a time agrees', async () => {
     // The embedded database has one connection: counties are checked one at a time there.
     const concurrency = t.database.kind === 'postgres' ? 2 : 1;

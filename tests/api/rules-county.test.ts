@@ -203,6 +203,30 @@ describe('the rules over the demo county', () => {
     }
   });
 
+  it('checks one township in one statement as it checks it in the county, its first digits against the other townships', async () => {
+    // A run of some villages of a county: most rules read the scope's own spending, benford and
+    // peer-outlier the county's too (lib.ts spendingCtes: spend and county_spend).
+    const planted = truth.planted.find((p) => p.rules.includes('benford'))!;
+    const township = planted.region!;
+    const part: RuleScope = { ...scope, villages: scope.villages.filter((v) => v.startsWith(township.slice(0, 9))) };
+    expect(part.villages.length).toBeGreaterThan(1);
+    expect(part.villages.length).toBeLessThan(scope.villages.length);
+    const inPart = (f: Finding) => (f.villageCode ? part.villages.includes(f.villageCode) : f.regionCode === township);
+    await t.database.db.transaction(async (tx) => {
+      const params = rules.map(paramsOf);
+      const rows = await queryRules(
+        tx,
+        part,
+        rules.map((rule, i) => rule.query(part, params[i]!)),
+      );
+      for (const [i, rule] of rules.entries()) {
+        const input = rule.gather ? await rule.gather(tx, rows[i]!, part, params[i]!) : rows[i];
+        expect(rule.evaluate(input, params[i]!, part), rule.id).toEqual(findings.get(rule.id)!.filter(inPart));
+      }
+    });
+    expect(findings.get('benford')!.filter(inPart).length).toBeGreaterThan(0);
+  });
+
   it('split-payment reads as candidates every payment a split can hold, whatever the thresholds of each village', async () => {
     // The reference: splitGroups over every undecided payment with a counterparty (no filter in
     // SQL), with T_major and the window set lower in one township and higher in another, so the
