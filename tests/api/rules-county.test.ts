@@ -67,6 +67,23 @@ async function runAll(only?: (r: Rule) => boolean): Promise<Map<string, Finding[
   return out;
 }
 
+/** Every rule's findings over a scope with all their queries in one statement, as a check run reads them. */
+const inOneStatement = (run: RuleScope): Promise<Map<string, Finding[]>> =>
+  t.database.db.transaction(async (tx) => {
+    const params = rules.map(paramsOf);
+    const rows = await queryRules(
+      tx,
+      run,
+      rules.map((rule, i) => rule.query(run, params[i]!)),
+    );
+    const out = new Map<string, Finding[]>();
+    for (const [i, rule] of rules.entries()) {
+      const input = rule.gather ? await rule.gather(tx, rows[i]!, run, params[i]!) : rows[i];
+      out.set(rule.id, rule.evaluate(input, params[i]!, run));
+    }
+    return out;
+  });
+
 beforeAll(async () => {
   const rows = await t.database.db
     .select({ code: regions.code })
@@ -162,18 +179,8 @@ describe('the rules over the demo county', () => {
 
   it('finds the same with every rule in one statement, as a check run reads them', async () => {
     for (const run of [scope, { ...scope, wholeCounties: true }]) {
-      await t.database.db.transaction(async (tx) => {
-        const params = rules.map(paramsOf);
-        const rows = await queryRules(
-          tx,
-          run,
-          rules.map((rule, i) => rule.query(run, params[i]!)),
-        );
-        for (const [i, rule] of rules.entries()) {
-          const input = rule.gather ? await rule.gather(tx, rows[i]!, run, params[i]!) : rows[i];
-          expect(rule.evaluate(input, params[i]!, run), rule.id).toEqual(findings.get(rule.id));
-        }
-      });
+      const found = await inOneStatement(run);
+      for (const rule of rules) expect(found.get(rule.id), rule.id).toEqual(findings.get(rule.id));
     }
   });
 
@@ -212,18 +219,8 @@ describe('the rules over the demo county', () => {
     expect(part.villages.length).toBeGreaterThan(1);
     expect(part.villages.length).toBeLessThan(scope.villages.length);
     const inPart = (f: Finding) => (f.villageCode ? part.villages.includes(f.villageCode) : f.regionCode === township);
-    await t.database.db.transaction(async (tx) => {
-      const params = rules.map(paramsOf);
-      const rows = await queryRules(
-        tx,
-        part,
-        rules.map((rule, i) => rule.query(part, params[i]!)),
-      );
-      for (const [i, rule] of rules.entries()) {
-        const input = rule.gather ? await rule.gather(tx, rows[i]!, part, params[i]!) : rows[i];
-        expect(rule.evaluate(input, params[i]!, part), rule.id).toEqual(findings.get(rule.id)!.filter(inPart));
-      }
-    });
+    const found = await inOneStatement(part);
+    for (const rule of rules) expect(found.get(rule.id), rule.id).toEqual(findings.get(rule.id)!.filter(inPart));
     expect(findings.get('benford')!.filter(inPart).length).toBeGreaterThan(0);
   });
 
