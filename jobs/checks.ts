@@ -21,7 +21,7 @@
 import { sql } from 'drizzle-orm';
 import { recordFindings, type RuleFindings } from '../db/alerts.ts';
 import { claimRun, finishRun, type CheckRun } from '../db/checks.ts';
-import { pgTextArray, queryRows, type Db, type Tx } from '../db/client.ts';
+import { jsonParam, pgTextArray, queryRows, type Db, type Tx } from '../db/client.ts';
 import { codePrefix } from '../db/regions.ts';
 import { effectiveParamsOfRules, type Effective } from '../db/thresholds.ts';
 import { ensureStatistics, queryRules, useCheckSettings } from './rules/lib.ts';
@@ -57,7 +57,8 @@ export async function scopeOf(db: Db, run: CheckRun): Promise<{ scope: RuleScope
     const listed = [...byCounty.values()].flat();
     const counties = await queryRows<{ county: string; whole: boolean }>(
       db,
-      sql`select left(r.code, 6) || '000000' as county, bool_and(r.code = any(${pgTextArray(listed)})) as whole
+      // (`in (select …)` is a hashed set: `= any(array)` would compare every code with every listed one.)
+      sql`select left(r.code, 6) || '000000' as county, bool_and(r.code in (select json_array_elements_text(${jsonParam(listed)}))) as whole
             from regions r
            where r.level = 'village' and left(r.code, 6) || '000000' = any(${pgTextArray([...byCounty.keys()])})
            group by 1`,

@@ -95,12 +95,9 @@ function spendingOf(
 export function spendingCtes(scope: RuleScope): SQL {
   // A run of some villages of a county reads the others too (their peers: monthly totals and
   // first digits), but most rules look at the scope's own spending only: `spend` is that part.
-  const ledger = scope.wholeCounties
-    ? sql`${spendingOf(scope, { counties: countiesOf(scope) }, 'spend', true)},
-    county_spend as not materialized (select * from spend)`
-    : sql`${spendingOf(scope, { counties: countiesOf(scope) }, 'county_spend', true)},
-    spend as materialized (select * from county_spend c where c.in_scope)`;
-  return sql`${ledger},
+  const whole = scope.wholeCounties === true;
+  return sql`${spendingOf(scope, { counties: countiesOf(scope) }, whole ? 'spend' : 'county_spend', true)},
+    ${whole ? sql`county_spend as not materialized (select * from spend)` : sql`spend as materialized (select * from county_spend c where c.in_scope)`},
     spend_monthly as materialized (
       select m.*, left(m.period, 4)::int * 12 + right(m.period, 2)::int - 1 as month
         -- (Text compared byte by byte where the order does not matter: the collation's is slower.)
