@@ -25,7 +25,7 @@ const countiesOf = (scope: RuleScope): string[] => [...new Set(scope.villages.ma
 
 /**
  * The CTE `spend` (after `rev`) of published expenses dated on or before asOf: those of whole
- * counties, of some entries by id, or of some villages' months. Each with its amount net of any
+ * counties, of some entries by id, or of some villages' accounts in some months. Each with its amount net of any
  * published reversal dated on or before asOf; reversal entries themselves are left out, and so is
  * an entry that a reversal cancels entirely (a reversed entry and its reversal are not spending).
  * Columns:
@@ -41,7 +41,7 @@ const countiesOf = (scope: RuleScope): string[] => [...new Set(scope.villages.ma
  */
 function spendingOf(
   scope: RuleScope,
-  filter: { counties: string[] } | { ids: SQL } | { months: SQL },
+  filter: { counties: string[] } | { ids: SQL } | { cells: SQL },
   name: string,
   materialized: boolean,
 ): SQL {
@@ -51,8 +51,9 @@ function spendingOf(
       ? inCounties(sql`e.village_code`, filter.counties)
       : 'ids' in filter
         ? sql`e.id = any (array${filter.ids})`
-        : // (village, period) pairs: through the index on (village_code, period).
-          sql`(e.village_code, e.period) in (select m.village, m.period from ${filter.months} as m(village, period))`;
+        : // (village, account, period) cells: through the index on (village_code, period), the
+          // other accounts of those months left out before their spending is computed.
+          sql`(e.village_code, e.account_code, e.period) in (select m.village, m.account, m.period from ${filter.cells} as m(village, account, period))`;
   // A scope of whole counties (a full run) has every village of `spend` in it.
   const whole = 'counties' in filter && scope.wholeCounties === true;
   return sql`${rev} as (
@@ -112,11 +113,11 @@ export function spendingCtes(scope: RuleScope): SQL {
 /**
  * CTEs `<name>_rev` and `<name>` (the columns of spendingCtes' `spend`) of a few published
  * entries computed from the ledger whatever the scope: by id (a set of entry ids: rules that
- * follow entries across villages and counties), or by month (village and period pairs).
+ * follow entries across villages and counties), or by cell (a village's account in a month).
  */
 export const spendingOfEntries = (scope: RuleScope, ids: SQL, name: string): SQL => spendingOf(scope, { ids }, name, false);
-export const spendingOfMonths = (scope: RuleScope, months: { village: string; period: string }[], name: string): SQL =>
-  spendingOf(scope, { months: sql`(select * from json_to_recordset(${jsonParam(months)}) as m0(village text, period text))` }, name, false);
+export const spendingOfCells = (scope: RuleScope, cells: { village: string; account: string; period: string }[], name: string): SQL =>
+  spendingOf(scope, { cells: sql`(select * from json_to_recordset(${jsonParam(cells)}) as m0(village text, account text, period text))` }, name, false);
 
 /**
  * Spending rows as `s` — `spend`, or a rule's own set of them (with at least `id`,
@@ -423,15 +424,13 @@ export async function monthlyEntries(
 ): Promise<Record<string, EntryRow[]>> {
   const entries: Record<string, EntryRow[]> = {};
   if (!totals.length) return entries;
-  const months = [...new Map(totals.map((t) => [`${t.villageCode}|${t.period}`, { village: t.villageCode, period: t.period }])).values()];
-  const keys = [...new Map(totals.map((t) => [monthlyKey(t), { village: t.villageCode, account: t.account, period: t.period }])).values()];
+  const cells = [...new Map(totals.map((t) => [monthlyKey(t), { village: t.villageCode, account: t.account, period: t.period }])).values()];
   const rows = await queryJson(
     db,
-    sql`with ${spendingOfMonths(scope, months, 'spend')},
-      wanted as (select * from json_to_recordset(${jsonParam(keys)}) as k(village text, account text, period text))
+    sql`with ${spendingOfCells(scope, cells, 'spend')}
       select s.account_code as account, s.period, ${evidenceColumns}
         from ${withDetails}
-       where not s.decided and (s.village_code, s.account_code, s.period) in (select k.village, k.account, k.period from wanted k)`,
+       where not s.decided`,
   );
   for (const r of rows) {
     const key = monthlyKey({ villageCode: String(r.villageCode), account: String(r.account), period: String(r.period) });
