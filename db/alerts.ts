@@ -79,15 +79,20 @@ export async function recordFindings(
   const seen = new Set(rows.map((r) => r.fingerprint));
   const ruleIds = input.rules.map((r) => r.ruleId);
   // The alerts this will touch: those found again, and those of these rules in the covered
-  // regions still standing (the ones not found again go). Locked in fingerprint order.
+  // regions still standing (the ones not found again go). Locked in fingerprint order. (Each set
+  // through its own index: joined by `or`, the rows of both would be filtered again against the
+  // array of fingerprints, one comparison per fingerprint per row — measured 78 ms against 38
+  // for a county's 2,383 alerts on PGlite, growing with the square of their number.)
   const locked = await queryRows<{ id: string; fingerprint: string; rule_id: string; region_code: string; gone: boolean }>(
     tx,
     sql`select a.id, a.fingerprint, a.rule_id, a.region_code, a.gone_at is not null as gone
           from ${alerts} a
-         where a.fingerprint = any(${pgTextArray([...seen])})
-            or (a.region_code = any(${pgTextArray(input.coveredRegions)}) and a.rule_id = any(${pgTextArray(ruleIds)}) and a.gone_at is null)
+         where a.id in (select x.id from ${alerts} x where x.fingerprint = any(${pgTextArray([...seen])})
+                        union all
+                        select x.id from ${alerts} x
+                         where x.region_code = any(${pgTextArray(input.coveredRegions)}) and x.rule_id = any(${pgTextArray(ruleIds)}) and x.gone_at is null)
          order by a.fingerprint
-           for update`,
+           for update of a`,
   );
   let opened = 0;
   let updated = 0;
