@@ -13,8 +13,10 @@
 // ≤ 2,000 ms) and the peak RSS of this process (sampled every 100 ms; on PostgreSQL the
 // server's memory is separate), overall and per phase (load, full run, incremental run: a
 // phase's peak includes what the process already held when it started).
-// `--keep` keeps the PostgreSQL database; `--reuse <name>` times the pass and both runs again on
-// such a database (after a change to the checks) without generating and loading the villages.
+// `--keep` keeps the database (PostgreSQL: its name; PGlite: its directory, printed); `--reuse
+// <name or directory>` times the pass and both runs again on such a database (after a change to
+// the checks) without generating and loading the villages (a value with a slash is a PGlite
+// directory).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { systemActor } from '../../db/audit.ts';
 import { claimRun, finishRun, queueRun } from '../../db/checks.ts';
-import { openDatabase, type Database } from '../../db/client.ts';
+import { openDatabase, queryRows, type Database } from '../../db/client.ts';
 import { migrate } from '../../db/migrate.ts';
 import { executeRun, type ProfileStep } from '../../jobs/checks.ts';
 import { rules as allRules } from '../../jobs/rules/index.ts';
@@ -41,11 +43,13 @@ const { values } = parseArgs({
     'incremental-villages': { type: 'string', default: '300' },
     /** SQL run after loading (e.g. a candidate `create index …`), to measure its effect. */
     'after-load': { type: 'string' },
-    /** Keep the PostgreSQL database afterwards (for EXPLAIN); its name is printed. */
+    /** Keep the database afterwards (for EXPLAIN, or --reuse): its name (PostgreSQL) or its
+     * directory (PGlite) is printed. */
     keep: { type: 'boolean', default: false },
-    /** A PostgreSQL database a run with --keep left: time the pass and the runs on it again
-     * (after a code change) without generating and loading the villages; the incremental run
-     * checks the villages the first run added entries to, adding none. */
+    /** A database a run with --keep left — a PostgreSQL database's name, or a PGlite directory
+     * (a path: with a slash) — to time the pass and the runs on it again (after a code change)
+     * without generating and loading the villages; the incremental run checks the villages the
+     * first run added entries to, adding none. */
     reuse: { type: 'string' },
     spread: { type: 'boolean', default: false },
     /** Counties checked at once (default: 2 on PostgreSQL, as the server's CHECKS_CONCURRENCY; 1 on PGlite). */
@@ -56,7 +60,9 @@ let N = Number(values.villages);
 const SEED = Number(values.seed);
 const NEW_ENTRIES = Number(values['new-entries']);
 const postgresUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-const kind = (values.reuse ? 'postgres' : (values.db ?? (postgresUrl ? 'postgres' : 'pglite'))) as 'pglite' | 'postgres';
+/** A reused PGlite directory (a path), else a reused PostgreSQL database's name. */
+const reusedDir = values.reuse?.includes('/') ? path.resolve(values.reuse) : undefined;
+const kind = (values.reuse ? (reusedDir ? 'pglite' : 'postgres') : (values.db ?? (postgresUrl ? 'postgres' : 'pglite'))) as 'pglite' | 'postgres';
 if (kind === 'postgres' && !postgresUrl) throw new Error('--db postgres needs TEST_DATABASE_URL or DATABASE_URL');
 const CONCURRENCY = kind === 'pglite' ? 1 : Number(values.concurrency ?? 2);
 
@@ -448,13 +454,17 @@ async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'ygcw-bench-checks-'));
   let database: Database;
   let dropDb: (() => Promise<void>) | undefined;
-  if (values.reuse) {
+  if (reusedDir) {
+    database = await openDatabase({ kind: 'pglite', dir: reusedDir });
+    console.log(`database ${reusedDir} (reused)`);
+  } else if (values.reuse) {
     const url = new URL(postgresUrl!);
     url.pathname = `/${values.reuse}`;
     database = await openDatabase({ kind: 'postgres', url: url.toString(), maxConnections: 4 });
     console.log(`database ${values.reuse} (reused)`);
   } else if (kind === 'pglite') {
     database = await openDatabase({ kind: 'pglite', dir: path.join(dir, 'pglite') });
+    if (values.keep) console.log(`database ${path.join(dir, 'pglite')}`);
   } else {
     const name = `ygcw_bench_${randomBytes(4).toString('hex')}`;
     const admin = postgres(postgresUrl!, { max: 1, onnotice: () => {} });
@@ -473,7 +483,8 @@ async function main() {
   const cleanup = async () => {
     await database.close().catch(() => {});
     if (!values.keep) await dropDb?.().catch(() => {});
-    await rm(dir, { recursive: true, force: true });
+    // (A kept PGlite database lives in this directory.)
+    if (!values.keep || kind !== 'pglite') await rm(dir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
@@ -481,7 +492,7 @@ async function main() {
     let loadMs = 0;
     const villageCodes: string[] = [];
     if (values.reuse) {
-      villageCodes.push(...(await database.db.execute(sql`select code from regions where level = 'village' order by code`) as unknown as { code: string }[]).map((r) => r.code));
+      villageCodes.push(...(await queryRows<{ code: string }>(database.db, sql`select code from regions where level = 'village' order by code`)).map((r) => r.code));
       N = villageCodes.length;
       entries = Number((await one<{ n: unknown }>(database, `select count(*) as n from ledger_entries`)).n);
     } else {
