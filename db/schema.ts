@@ -498,6 +498,9 @@ export const alerts = pgTable(
     firstSeenAt: timestamp('first_seen_at', { withTimezone: true }).notNull(),
     lastSeenAt: timestamp('last_seen_at', { withTimezone: true }).notNull(),
     lastRunId: uuid('last_run_id'),
+    /** SHA-256 of what the last run reported of it (rule and parameter versions, severity, title,
+     * summary, figures, entries): a run finding it unchanged only marks it seen (db/alerts.ts). */
+    contentHash: text('content_hash'),
     /** Set when a later run no longer finds it (history is kept). */
     goneAt: timestamp('gone_at', { withTimezone: true }),
     /** Set once the people to tell of it (new high-severity alerts) or its digest have been handled. */
