@@ -492,6 +492,8 @@ async function main() {
     let loadMs = 0;
     const villageCodes: string[] = [];
     if (values.reuse) {
+      // (Migrations made since the database was kept.)
+      await migrate(database.db);
       villageCodes.push(...(await queryRows<{ code: string }>(database.db, sql`select code from regions where level = 'village' order by code`)).map((r) => r.code));
       N = villageCodes.length;
       entries = Number((await one<{ n: unknown }>(database, `select count(*) as n from ledger_entries`)).n);
