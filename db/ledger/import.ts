@@ -355,8 +355,10 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
   if (dup) throw dup;
 
   const kind: FileKind = await detectFileKind(file.path);
-  const dir = await mkdtemp(path.join(tmpdir(), 'ygcw-import-'));
   const zip = kind === 'zip' ? await openUploadZip(file.path) : null;
+  // Where a ZIP's ledger is extracted; made only once the ZIP has opened (a ZIP refused as it
+  // opens left it behind).
+  let dir: string | null = null;
   try {
     let ledgerPath = file.path;
     let ledgerKind: 'csv' | 'xlsx';
@@ -364,6 +366,7 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
     let ready: ReadyVoucher[] = [];
     if (zip) {
       await zip.verifyContents();
+      dir = await mkdtemp(path.join(tmpdir(), 'ygcw-import-'));
       ledgerPath = path.join(dir, 'ledger');
       await zip.extractTo(zip.ledger.name, ledgerPath);
       const inner = await detectFileKind(ledgerPath);
@@ -445,6 +448,6 @@ export async function importLedger(ctx: Ctx & { store: BlobStore; input: { villa
     });
   } finally {
     zip?.close();
-    await rm(dir, { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,14 +1,31 @@
 // Every bad input to the ledger routes is refused with the interchange.md envelope and
 // stores nothing; the good paths (CSV in each encoding, XLSX, vouchers, publication,
 // reversal, deletion of a draft import) store exactly what they say.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import ExcelJS from 'exceljs';
 import { count, eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { auditLog, entryVouchers, importBatches, ledgerEntries, publications, vouchers } from '../../db/schema.ts';
 import { ADMIN, useTestApp } from '../support/app.ts';
 import { uploadForm } from '../support/policy.ts';
 import { zipBytes } from '../support/zip.ts';
+
+// This file's own temporary directory (os.tmpdir() reads TMPDIR at each call): no upload, refused
+// or stored, may leave its files or its extracted ZIP behind.
+const outerTmp = process.env.TMPDIR;
+const tmp = mkdtempSync(path.join(tmpdir(), 'ygcw-ledger-inputs-'));
+process.env.TMPDIR = tmp;
+afterAll(() => {
+  if (outerTmp === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = outerTmp;
+  rmSync(tmp, { recursive: true, force: true });
+});
+afterEach(() => {
+  expect(readdirSync(tmp).filter((name) => name.startsWith('ygcw-upload-') || name.startsWith('ygcw-import-'))).toEqual([]);
+});
 
 const t = useTestApp({ config: { BODY_LIMIT_UPLOAD: String(256 * 1024) } });
 const VILLAGE = '519901101203'; // 回龙村
