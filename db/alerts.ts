@@ -57,26 +57,26 @@ export async function recordFindings(
   const { now } = input;
   const rows = input.rules.flatMap(({ ruleId, ruleVersion, findings, paramsVersion }) => {
     const list = findings.map((f) => {
-      const row = {
-        id: randomUUID(),
-        fingerprint: fingerprintOf(ruleId, f.subject),
-        rule_id: ruleId,
+      // What the run reports of it: the same content found again is only marked seen.
+      const content = {
         rule_version: ruleVersion,
         params_version: paramsVersion(f.villageCode ?? f.regionCode),
-        village_code: f.villageCode,
-        region_code: f.regionCode,
-        period: f.period,
         severity: f.severity,
         title: f.title,
         summary: f.summary,
         figures: f.figures,
         entries: f.entries.map(({ id, voucherNo, date, amountFen }) => ({ id, voucherNo, date, amountFen })),
-        content_hash: '',
       };
-      row.content_hash = createHash('sha256')
-        .update(JSON.stringify([row.rule_version, row.params_version, row.severity, row.title, row.summary, row.figures, row.entries]))
-        .digest('hex');
-      return row;
+      return {
+        id: randomUUID(),
+        fingerprint: fingerprintOf(ruleId, f.subject),
+        rule_id: ruleId,
+        village_code: f.villageCode,
+        region_code: f.regionCode,
+        period: f.period,
+        ...content,
+        content_hash: createHash('sha256').update(JSON.stringify(content)).digest('hex'),
+      };
     });
     if (new Set(list.map((r) => r.fingerprint)).size !== list.length) throw new Error(`rule ${ruleId} reported the same subject twice in one run`);
     return list;
