@@ -483,22 +483,21 @@ async function main() {
   const cleanup = async () => {
     await database.close().catch(() => {});
     if (!values.keep) await dropDb?.().catch(() => {});
-    // (A kept PGlite database lives in this directory.)
-    if (!values.keep || kind !== 'pglite') await rm(dir, { recursive: true, force: true });
+    // (A kept new PGlite database lives in this directory.)
+    if (!(values.keep && kind === 'pglite' && !reusedDir)) await rm(dir, { recursive: true, force: true });
   };
   process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
     let entries = 0;
     let loadMs = 0;
     const villageCodes: string[] = [];
+    // (On a reused database: the migrations made since it was kept.)
+    await migrate(database.db);
     if (values.reuse) {
-      // (Migrations made since the database was kept.)
-      await migrate(database.db);
       villageCodes.push(...(await queryRows<{ code: string }>(database.db, sql`select code from regions where level = 'village' order by code`)).map((r) => r.code));
       N = villageCodes.length;
       entries = Number((await one<{ n: unknown }>(database, `select count(*) as n from ledger_entries`)).n);
     } else {
-      await migrate(database.db);
       // The bench inserts published rows with their voucher links directly (a bulk load, not the
       // domain's publish step); the trigger refusing voucher links of published entries is off
       // for the load only.
