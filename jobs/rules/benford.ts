@@ -132,7 +132,13 @@ export const rule = defineRule({
           select s.village_code, s.year, s.account_code, ${digit} as digit, count(*) as n
             from county_spend s
            where ${kept}
-             and ${Number.isFinite(recurring) ? sql`(s.village_code, s.amount_fen) in (select a.village_code, a.amount_fen from spend_amounts a where a.n >= ${recurring})` : sql`false`}
+             and ${
+               !Number.isFinite(recurring)
+                 ? sql`false`
+                 : recurring <= 1
+                   ? sql`true` // (every amount paid is paid once or more; spend_amounts holds those paid twice or more)
+                   : sql`(s.village_code, s.amount_fen) in (select a.village_code, a.amount_fen from spend_amounts a where a.n >= ${recurring})`
+             }
            group by s.village_code, s.year, s.account_code, s.amount_fen),
         settings as (
           select v.village_code, left(v.village_code, 9) || '000' as township,

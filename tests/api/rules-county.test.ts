@@ -282,6 +282,36 @@ describe('the rules over the demo county', () => {
     }
   });
 
+  it('benford counts the first digits of every expense but fixed payments, whatever makes a payment fixed', async () => {
+    // The reference: every expense of the county (its spending, no filter in SQL), less the
+    // accounts left out and the amounts a village paid `recurring` times or more in one account
+    // in one year, counted in JS. recurring 1 leaves everything out, 0 keeps every amount.
+    const rule = rules.find((r) => r.id === 'benford')!;
+    const every = await queryJson(
+      t.database.db,
+      sql`with ${spendingCtes(scope)} select s.village_code as "villageCode", s.year, s.account_code as account, s.amount_fen as "amountFen" from county_spend s`,
+    );
+    for (const recurring of [0, 1, 2, 3, 5]) {
+      const params = new Map(codes.map((c) => [c, rule.params.parse({ recurring })]));
+      const exclude = (rule.params.parse({}) as { excludeAccounts: string[] }).excludeAccounts;
+      const times = new Map<string, number>();
+      const key = (r: Record<string, unknown>) => `${String(r.villageCode)}|${Number(r.year)}|${String(r.account)}|${Number(r.amountFen)}`;
+      for (const r of every) times.set(key(r), (times.get(key(r)) ?? 0) + 1);
+      const reference = new Map<string, number[]>();
+      for (const r of every) {
+        if (exclude.includes(String(r.account)) || (recurring > 0 && times.get(key(r))! >= recurring)) continue;
+        const counts = reference.get(`${String(r.villageCode)}|${Number(r.year)}`) ?? Array<number>(10).fill(0);
+        counts[Number(String(r.amountFen)[0])]! += 1;
+        reference.set(`${String(r.villageCode)}|${Number(r.year)}`, counts);
+      }
+      const gathered = (await gatherInput(t.database.db, rule, scope, params)) as { year: number; villages: { code: string; counts: number[] }[] }[];
+      const found = new Map(gathered.flatMap((c) => c.villages.map((v) => [`${v.code}|${c.year}`, v.counts] as const)));
+      expect(found, `recurring ${recurring}`).toEqual(reference);
+      if (recurring === 1) expect(found.size).toBe(0);
+      else expect(found.size).toBeGreaterThan(0);
+    }
+  });
+
   it('judges publication at asOf from the publications as stored', async () => {
     const rule = rules.find((r) => r.id === 'publication-overdue')!;
     const run = async (asOf: string, over: Record<string, unknown> = {}) => {
