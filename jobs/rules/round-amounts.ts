@@ -12,7 +12,9 @@ import {
   evidenceColumns,
   groupBy,
   inAccounts,
+  inEveryList,
   jsonParam,
+  notInAccountsSql,
   paramsFor,
   percent,
   round,
@@ -65,6 +67,14 @@ export const rule = defineRule({
       const p = paramsFor(byRegion, village, DEFAULTS);
       return { village, minAmount: p.minAmountFen, unit: p.unitFen, exclude: p.excludeAccounts, share: p.share, minCount: p.minCount };
     });
+    // The accounts every village leaves out are left out by a constant filter; a village's own
+    // list is looked at (a subquery per expense) only for an account some other village keeps.
+    const lists = settings.map((p) => p.exclude);
+    const everywhere = inEveryList(lists);
+    const somewhere = [...new Set(lists.flat())].filter((a) => !everywhere.includes(a));
+    const ownList = somewhere.length
+      ? sql`and (${notInAccountsSql(sql`s.account_code`, somewhere)} or not exists (select 1 from unnest(p.exclude) x where starts_with(s.account_code, x)))`
+      : sql``;
     return sql`with p as (
           select * from json_to_recordset(${jsonParam(settings)})
                      as p(village text, "minAmount" bigint, unit bigint, exclude text[], share float8, "minCount" int)),
@@ -73,7 +83,7 @@ export const rule = defineRule({
                  left(s.period, 4) as year, s.amount_fen % p.unit = 0 as round
             from spend s join p on p.village = s.village_code
            where s.in_scope and not s.decided and s.amount_fen >= ${Math.min(...settings.map((p) => p.minAmount))}
-             and s.amount_fen >= p."minAmount" and not exists (select 1 from unnest(p.exclude) x where starts_with(s.account_code, x))),
+             and ${notInAccountsSql(sql`s.account_code`, everywhere)} and s.amount_fen >= p."minAmount" ${ownList}),
         high as (
           select c.village_code, c.year
             from counted c join p on p.village = c.village_code

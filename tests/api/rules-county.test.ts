@@ -250,6 +250,32 @@ describe('the rules over the demo county', () => {
     }
   });
 
+  it('round-amounts reads every village-year its own settings can report, whatever accounts each village leaves out', async () => {
+    // The reference: evaluate over every undecided expense of the scope (no filter in SQL). One
+    // township keeps the subsidy account 515 that the others leave out, another leaves out 514
+    // too, so the accounts left out differ from village to village.
+    const rule = rules.find((r) => r.id === 'round-amounts')!;
+    const townships = [...new Set(scope.villages.map((v) => `${v.slice(0, 9)}000`))].sort();
+    // (The demo's amounts are seldom round: a unit of one jiao makes about one in ten round.)
+    const base = { share: 0.1, minCount: 10, minAmountFen: 20_000, unitFen: 10 };
+    const settings: [string, unknown][] = [
+      [truth.county, rule.params.parse(base)],
+      [townships[0]!, rule.params.parse({ ...base, excludeAccounts: ['51301'] })],
+      [townships[1]!, rule.params.parse({ ...base, excludeAccounts: ['51301', '515', '514'] })],
+    ];
+    const every = await queryJson(
+      t.database.db,
+      sql`with ${spendingCtes(scope)}
+        select ${evidenceColumns}, s.account_code as "accountCode" from ${withDetails} where s.in_scope and not s.decided`,
+    );
+    for (const params of [new Map(settings.slice(0, 1)), new Map(settings)]) {
+      const found = rule.evaluate(await gatherInput(t.database.db, rule, scope, params as never), params as never, scope);
+      const reference = rule.evaluate({ entries: every } as never, params as never, scope);
+      expect(found.length).toBeGreaterThan(0);
+      expect(found).toEqual(reference);
+    }
+  });
+
   it('normalises invoice numbers, refs and names in SQL as in evaluate', async () => {
     const samples = [
       ' 5124 7733 841 ',
