@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { median } from 'simple-statistics';
 import { z } from 'zod';
 import { defineRule, type Finding, type ParamsByRegion, type RuleScope } from './rule.ts';
-import { cmp, countyOf, firstDigitSql, inEveryList, json, jsonParam, num, paramsFor, pgTextArray, round, townshipOf } from './lib.ts';
+import { cmp, countyOf, firstDigitSql, json, jsonParam, num, paramsFor, pgTextArray, round, splitLists, townshipOf } from './lib.ts';
 
 export const params = z.object({
   /** Nigrini's first-digit MAD above which a distribution does not conform (0.015). */
@@ -112,8 +112,7 @@ export const rule = defineRule({
     const lists = [...townships, ...counties].map((t) => t.exclude);
     // Accounts every setting leaves out are left out first; those only some leave out are kept
     // apart (by account) for each village's own setting; the others are counted together.
-    const everywhere = inEveryList(lists);
-    const somewhere = [...new Set(lists.flat())].filter((a) => !everywhere.includes(a));
+    const { everywhere, somewhere } = splitLists(lists);
     const kept = everywhere.length ? sql`s.account_code <> all (${pgTextArray(everywhere)})` : sql`true`;
     const accountKey = somewhere.length ? sql`case when s.account_code = any (${pgTextArray(somewhere)}) then s.account_code else '' end` : sql`''`;
     const digit = firstDigitSql(sql`s.amount_fen`);

@@ -383,6 +383,12 @@ export const inAccounts = (account: string, list: readonly string[]): boolean =>
 export const inEveryList = (lists: readonly (readonly string[])[]): string[] =>
   lists.length ? lists[0]!.filter((a) => lists.every((l) => l.includes(a))) : [];
 
+/** The accounts every list names (inEveryList), and those only some of the lists name. */
+export function splitLists(lists: readonly (readonly string[])[]): { everywhere: string[]; somewhere: string[] } {
+  const everywhere = inEveryList(lists);
+  return { everywhere, somewhere: [...new Set(lists.flat())].filter((a) => !everywhere.includes(a)) };
+}
+
 /** SQL: an account column is none of the accounts nor a sub-account of one (inAccounts in SQL; starts_with
  * compares bytes, where `like` under the database's collation costs a tenth of a microsecond a row more). */
 export const notInAccountsSql = (column: SQL, list: readonly string[]): SQL =>

@@ -12,12 +12,12 @@ import {
   evidenceColumns,
   groupBy,
   inAccounts,
-  inEveryList,
   jsonParam,
   notInAccountsSql,
   paramsFor,
   percent,
   round,
+  splitLists,
   detailsOf,
   yuan,
   type EntryRow,
@@ -69,9 +69,7 @@ export const rule = defineRule({
     });
     // The accounts every village leaves out are left out by a constant filter; a village's own
     // list is looked at (a subquery per expense) only for an account some other village keeps.
-    const lists = settings.map((p) => p.exclude);
-    const everywhere = inEveryList(lists);
-    const somewhere = [...new Set(lists.flat())].filter((a) => !everywhere.includes(a));
+    const { everywhere, somewhere } = splitLists(settings.map((p) => p.exclude));
     const ownList = somewhere.length
       ? sql`and (${notInAccountsSql(sql`s.account_code`, somewhere)} or not exists (select 1 from unnest(p.exclude) x where starts_with(s.account_code, x)))`
       : sql``;

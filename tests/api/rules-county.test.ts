@@ -317,18 +317,19 @@ describe('the rules over the demo county', () => {
       t.database.db,
       sql`with ${spendingCtes(scope)} select s.village_code as "villageCode", s.year, s.account_code as account, s.amount_fen as "amountFen" from county_spend s`,
     );
+    const exclude = (rule.params.parse({}) as { excludeAccounts: string[] }).excludeAccounts;
+    const key = (r: Record<string, unknown>) => `${String(r.villageCode)}|${Number(r.year)}|${String(r.account)}|${Number(r.amountFen)}`;
+    const times = new Map<string, number>();
+    for (const r of every) times.set(key(r), (times.get(key(r)) ?? 0) + 1);
     for (const recurring of [0, 1, 2, 3, 5]) {
       const params = new Map(codes.map((c) => [c, rule.params.parse({ recurring })]));
-      const exclude = (rule.params.parse({}) as { excludeAccounts: string[] }).excludeAccounts;
-      const times = new Map<string, number>();
-      const key = (r: Record<string, unknown>) => `${String(r.villageCode)}|${Number(r.year)}|${String(r.account)}|${Number(r.amountFen)}`;
-      for (const r of every) times.set(key(r), (times.get(key(r)) ?? 0) + 1);
       const reference = new Map<string, number[]>();
       for (const r of every) {
         if (exclude.includes(String(r.account)) || (recurring > 0 && times.get(key(r))! >= recurring)) continue;
-        const counts = reference.get(`${String(r.villageCode)}|${Number(r.year)}`) ?? Array<number>(10).fill(0);
+        const villageYear = `${String(r.villageCode)}|${Number(r.year)}`;
+        const counts = reference.get(villageYear) ?? Array<number>(10).fill(0);
         counts[Number(String(r.amountFen)[0])]! += 1;
-        reference.set(`${String(r.villageCode)}|${Number(r.year)}`, counts);
+        reference.set(villageYear, counts);
       }
       const gathered = (await gatherInput(t.database.db, rule, scope, params)) as { year: number; villages: { code: string; counts: number[] }[] }[];
       const found = new Map(gathered.flatMap((c) => c.villages.map((v) => [`${v.code}|${c.year}`, v.counts] as const)));
